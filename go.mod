@@ -1,0 +1,3 @@
+module github.com/atlas-exports/atlas
+
+go 1.26.8
