@@ -3,7 +3,9 @@ module github.com/atlas-exports/atlas
 go 1.26.8
 
 require (
-	github.com/stretchr/testify v1.12.1 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
-	golang.org/x/time v0.16.0 // indirect
+	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
+	golang.org/x/time v0.16.0
 )
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
