@@ -73,10 +73,10 @@ func TestDigestRefusals(t *testing.T) {
 	tests := []struct {
 		name, authorization, detail string
 	}{
-		{"wrong private key", sign(srv.PublicKey, "nope", "GET", "/api/atlas/v2/groups/" + groupID + "/clusters/" + cluster + "/backup/exports"), "digest response"},
+		{"wrong private key", sign(srv.PublicKey, "nope", "GET", "/api/atlas/v2/groups/"+groupID+"/clusters/"+cluster+"/backup/exports"), "digest response"},
 		{"unknown public key", sign("someoneelse", srv.PrivateKey, "GET", "/x"), "Invalid API key"},
 		{"uri of another resource", sign(srv.PublicKey, srv.PrivateKey, "GET", "/api/atlas/v2/groups"), "uri"},
-		{"hash over another method", sign(srv.PublicKey, srv.PrivateKey, "POST", "/api/atlas/v2/groups/" + groupID + "/clusters/" + cluster + "/backup/exports"), "digest response"},
+		{"hash over another method", sign(srv.PublicKey, srv.PrivateKey, "POST", "/api/atlas/v2/groups/"+groupID+"/clusters/"+cluster+"/backup/exports"), "digest response"},
 		{"wrong opaque", strings.Replace(sign(srv.PublicKey, srv.PrivateKey, "GET", "/api/atlas/v2/groups/"+groupID+"/clusters/"+cluster+"/backup/exports"), challenge["opaque"], "0000", 1), "opaque"},
 		{"qop auth-int", strings.Replace(sign(srv.PublicKey, srv.PrivateKey, "GET", "/"), "qop=auth", "qop=auth-int", 1), "qop"},
 		{"SHA-256", strings.Replace(sign(srv.PublicKey, srv.PrivateKey, "GET", "/"), "algorithm=MD5", "algorithm=SHA-256", 1), "algorithm"},
