@@ -239,8 +239,8 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
-	s.stop()
 	_ = s.http.Close()
+	s.stop()
 	<-s.served // no connection is accepted, so no conns.Add, after this
 	s.inflight.Wait()
 	s.conns.Wait()
