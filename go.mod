@@ -1,3 +1,9 @@
 module github.com/atlas-exports/atlas
 
 go 1.26.8
+
+require (
+	github.com/icholy/digest v1.2.0
+	golang.org/x/oauth2 v0.38.0
+	golang.org/x/time v0.16.0
+)
