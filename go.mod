@@ -1,6 +1,6 @@
 module github.com/atlas-exports/atlas
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/icholy/digest v1.2.0
