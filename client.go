@@ -119,8 +119,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// Format prints a Client without any credential, whatever the verb.
-func (c *Client) Format(f fmt.State, _ rune) {
+// Format prints a Client without any credential, whatever the verb: only its base URL and
+// the kind of auth it uses.
+func (c Client) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "atlas.Client{base: %s, auth: %s}", c.base, c.auth)
 }
 
