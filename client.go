@@ -91,11 +91,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	if baseTransport == nil {
 		baseTransport = newDefaultTransport()
 	}
-	plain := &http.Client{Transport: baseTransport, Timeout: timeout, Jar: jar, CheckRedirect: refuseRedirect}
-
+	ua := userAgent(s.userAgent)
 	c := &Client{
 		base:      base,
-		userAgent: userAgent(s.userAgent),
+		userAgent: ua,
 		auth:      s.creds.kinds[0],
 		retry:     retry,
 		limiter:   s.limiter,
@@ -109,7 +108,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	case authTokenSource:
 		transport = &bearerTransport{base: baseTransport, tokens: userTokenSource{src: s.creds.tokenSource}}
 	case authServiceAccount:
-		c.account = newServiceAccount(s.creds.user, s.creds.password, base+tokenPath, plain)
+		// The token grant goes out without auth but with our User-Agent and redirect refusal.
+		grants := &http.Client{Transport: &userAgentTransport{base: baseTransport, userAgent: ua}, Timeout: timeout, CheckRedirect: refuseRedirect}
+		c.account = newServiceAccount(s.creds.user, s.creds.password, base+tokenPath, grants)
 		transport = &bearerTransport{base: baseTransport, tokens: c.account}
 	case authDigest:
 		transport = newDigestTransport(s.creds.user, s.creds.password, baseTransport)
