@@ -217,6 +217,10 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	for attempt := 1; ; attempt++ {
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx); err != nil {
+				if ctx.Err() == nil {
+					// The limiter refuses up front a wait that would pass the deadline.
+					err = fmt.Errorf("client rate limit: the wait would pass the deadline: %w", context.DeadlineExceeded)
+				}
 				return c.contextError(ctx, r, err)
 			}
 		}
