@@ -1,0 +1,198 @@
+package atlas
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
+)
+
+// Option configures a Client. Options are checked by NewClient, which reports the first
+// problem as an error wrapping ErrInvalidArgument.
+type Option func(*settings) error
+
+// settings is what the options collected, before NewClient validates it.
+type settings struct {
+	baseURL    string
+	httpClient *http.Client
+	userAgent  string
+	creds      credentials
+	retry      RetryPolicy
+	limiter    *rate.Limiter
+	logger     *slog.Logger
+}
+
+// WithBaseURL sets the API's address; the default is https://cloud.mongodb.com. The URL must be
+// https, or http to a loopback host (127.0.0.0/8, ::1, localhost) for tests. A path is kept as a
+// prefix; user info, a query or a fragment are refused.
+func WithBaseURL(baseURL string) Option {
+	return func(s *settings) error {
+		s.baseURL = baseURL
+		return nil
+	}
+}
+
+// WithHTTPClient sets the *http.Client whose Transport, Timeout and Jar the SDK uses. The
+// caller's client is never modified: the SDK builds its own client around a copy of these
+// fields, wraps the Transport with authentication, and refuses redirects. A nil Transport
+// means the SDK's default transport, not http.DefaultTransport.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(s *settings) error {
+		if hc == nil {
+			return invalid("WithHTTPClient", "the *http.Client is nil")
+		}
+		s.httpClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent puts product in front of the SDK's own "atlas-go/<version>" User-Agent.
+func WithUserAgent(product string) Option {
+	return func(s *settings) error {
+		if strings.ContainsAny(product, "\r\n") {
+			return invalid("WithUserAgent", "contains a line break")
+		}
+		s.userAgent = strings.TrimSpace(product)
+		return nil
+	}
+}
+
+// WithAccessToken authenticates every request with a bearer token the caller already holds.
+// The SDK does not renew it: when it expires, calls fail with ErrUnauthorized.
+func WithAccessToken(token string) Option {
+	return func(s *settings) error {
+		if token == "" {
+			return invalid("WithAccessToken", "the token is empty")
+		}
+		s.creds.kinds = append(s.creds.kinds, authAccessToken)
+		s.creds.accessToken = secret(token)
+		return nil
+	}
+}
+
+// WithTokenSource authenticates every request with a bearer token from ts, which should cache
+// its tokens (wrap it in oauth2.ReuseTokenSource if it does not).
+func WithTokenSource(ts oauth2.TokenSource) Option {
+	return func(s *settings) error {
+		if ts == nil {
+			return invalid("WithTokenSource", "the token source is nil")
+		}
+		s.creds.kinds = append(s.creds.kinds, authTokenSource)
+		s.creds.tokenSource = ts
+		return nil
+	}
+}
+
+// WithServiceAccount authenticates as an Atlas service account: the SDK grants an OAuth 2.0
+// token (client credentials, HTTP Basic) at {base}/api/oauth/token, shares one cached token
+// among all goroutines, renews it shortly before it expires, and grants anew once when the API
+// answers 401 to it. At most one grant is in flight per client.
+func WithServiceAccount(clientID, clientSecret string) Option {
+	return func(s *settings) error {
+		if clientID == "" || clientSecret == "" {
+			return invalid("WithServiceAccount", "the client ID and secret must both be set")
+		}
+		s.creds.kinds = append(s.creds.kinds, authServiceAccount)
+		s.creds.user = clientID
+		s.creds.password = secret(clientSecret)
+		return nil
+	}
+}
+
+// WithDigest authenticates with a programmatic API key over HTTP digest (RFC 7616). The
+// server's challenge is reused, so steady-state calls take one round trip.
+func WithDigest(publicKey, privateKey string) Option {
+	return func(s *settings) error {
+		if publicKey == "" || privateKey == "" {
+			return invalid("WithDigest", "the public and private keys must both be set")
+		}
+		s.creds.kinds = append(s.creds.kinds, authDigest)
+		s.creds.user = publicKey
+		s.creds.password = secret(privateKey)
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy; see RetryPolicy for the defaults and what is retried.
+// RetryPolicy{MaxAttempts: 1} turns retries off.
+func WithRetry(p RetryPolicy) Option {
+	return func(s *settings) error {
+		if p.MaxAttempts < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0 {
+			return invalid("WithRetry", "negative values are not allowed")
+		}
+		s.retry = p
+		return nil
+	}
+}
+
+// WithRateLimit limits the client to r requests a second with bursts of burst, shared by every
+// goroutine using it, so that a fleet of callers stays inside a known budget instead of
+// collecting 429s. Each attempt, retries included, waits for a token; the wait ends with the
+// context.
+func WithRateLimit(r rate.Limit, burst int) Option {
+	return func(s *settings) error {
+		if r <= 0 || burst < 1 {
+			return invalid("WithRateLimit", "the rate must be positive and the burst at least 1")
+		}
+		s.limiter = rate.NewLimiter(r, burst)
+		return nil
+	}
+}
+
+// WithLogger sends one debug record per attempt to logger: method, path, status, attempt,
+// wait and duration. Records never hold a credential, a header or a body.
+func WithLogger(logger *slog.Logger) Option {
+	return func(s *settings) error {
+		if logger == nil {
+			return invalid("WithLogger", "the logger is nil")
+		}
+		s.logger = logger
+		return nil
+	}
+}
+
+// RetryPolicy says how often and how long a client retries. Zero fields take the defaults:
+// 4 attempts, backoff from 500ms to 20s.
+//
+// Only requests that are safe to repeat are retried: GETs after a 429, 500, 502, 503 or 504,
+// or a connection error; a POST only when the connection could not be made at all, since a
+// duplicate export job costs money. Waits grow exponentially with full jitter between
+// MinBackoff and MaxBackoff; a Retry-After header is a floor on the wait. A Retry-After longer
+// than a minute, or a wait that would pass the context's deadline, ends the retries at once.
+type RetryPolicy struct {
+	// MaxAttempts is the number of attempts, the first included; 1 turns retries off.
+	MaxAttempts int
+	// MinBackoff is the shortest wait between attempts.
+	MinBackoff time.Duration
+	// MaxBackoff is the longest wait between attempts, unless Retry-After asks for more.
+	MaxBackoff time.Duration
+}
+
+// Retry defaults, used for zero RetryPolicy fields.
+const (
+	DefaultMaxAttempts = 4
+	DefaultMinBackoff  = 500 * time.Millisecond
+	DefaultMaxBackoff  = 20 * time.Second
+)
+
+// withDefaults fills zero fields.
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	if p.MinBackoff == 0 {
+		p.MinBackoff = DefaultMinBackoff
+	}
+	if p.MaxBackoff == 0 {
+		p.MaxBackoff = max(DefaultMaxBackoff, p.MinBackoff)
+	}
+	return p
+}
+
+// invalid builds the error an option returns.
+func invalid(name, reason string) error {
+	return &InvalidArgumentError{Name: name, Reason: reason}
+}
