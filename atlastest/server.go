@@ -53,6 +53,9 @@ type Server struct {
 	PublicKey, PrivateKey string
 	// ClientID and ClientSecret are the service account the server accepts at the token
 	// endpoint.
+	//
+	// These fields report what NewServer chose; changing them does not change what the
+	// server accepts (use WithAPIKey and WithServiceAccount).
 	ClientID, ClientSecret string
 
 	cfg    config
