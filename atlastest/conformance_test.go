@@ -84,7 +84,8 @@ func checkResponse(req *http.Request, resp *http.Response, body []byte) string {
 				return "token answer lacks access_token, token_type Bearer or expires_in"
 			}
 			return ""
-		case resp.StatusCode == http.StatusTooManyRequests:
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			// Rate limits, faults and shutdown answer as the API does, with an ApiError.
 			return checkAPIError(resp.StatusCode, body)
 		default:
 			var e struct {
