@@ -11,12 +11,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/atlas-exports/atlas"
@@ -24,12 +22,7 @@ import (
 	"github.com/atlas-exports/atlas/examples/internal/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(run) }
 
 // DemoExport is the id of the job the -demo fake holds.
 const DemoExport = "5f4007f327a3bd7b6f4103c5"
@@ -46,11 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(fs.Output(), "usage: get-export -group ID -cluster NAME -export ID\n       get-export -demo\n\n%s\n\n", cli.EnvHelp)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	if code, ok := cli.Parse(fs, args); !ok {
+		return code
 	}
 
 	getenv := os.Getenv
@@ -76,12 +66,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "get-export:", cli.Explain(err, "export job not found: check -group, -cluster and -export"))
 		return 1
 	}
-	out, err := json.MarshalIndent(job, "", "  ")
-	if err != nil {
+	if err := cli.PrintJSON(stdout, job); err != nil {
 		fmt.Fprintln(stderr, "get-export:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s\n", out)
 	return 0
 }
 

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -13,27 +11,12 @@ import (
 	"github.com/atlas-exports/atlas"
 	"github.com/atlas-exports/atlas/atlastest"
 	"github.com/atlas-exports/atlas/examples/internal/cli"
+	"github.com/atlas-exports/atlas/examples/internal/clitest"
 )
 
-// runArgs runs the program and returns its exit code, stdout and stderr.
-func runArgs(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
-}
-
-// setEnv sets the program's environment for the test: every credential variable not in env
-// is empty, so that the runner's own environment cannot leak in.
-func setEnv(t *testing.T, env map[string]string) {
-	for _, k := range []string{cli.EnvClientID, cli.EnvClientSecret, cli.EnvPublicKey, cli.EnvPrivateKey, cli.EnvBaseURL} {
-		t.Setenv(k, env[k])
-	}
-}
-
 func TestDemoPrintsTheSeededJob(t *testing.T) {
-	setEnv(t, map[string]string{cli.EnvClientID: "ignored-by-demo", cli.EnvClientSecret: "ignored-by-demo"})
-	code, stdout, stderr := runArgs(t, "-demo")
+	clitest.SetEnv(t, map[string]string{cli.EnvClientID: "ignored-by-demo", cli.EnvClientSecret: "ignored-by-demo"})
+	code, stdout, stderr := clitest.Run(t, run, "-demo")
 	require.Equal(t, 0, code, "stderr: %s", stderr)
 	assert.Empty(t, stderr)
 
@@ -60,7 +43,7 @@ func TestMissingFlagsPrintUsage(t *testing.T) {
 		{"-no-such-flag"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			code, stdout, stderr := runArgs(t, args...)
+			code, stdout, stderr := clitest.Run(t, run, args...)
 			assert.Equal(t, 2, code)
 			assert.Empty(t, stdout)
 			assert.Contains(t, stderr, "usage: get-export -group ID -cluster NAME -export ID")
@@ -69,7 +52,7 @@ func TestMissingFlagsPrintUsage(t *testing.T) {
 }
 
 func TestHelpExitsZero(t *testing.T) {
-	code, _, stderr := runArgs(t, "-h")
+	code, _, stderr := clitest.Run(t, run, "-h")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, stderr, "MONGODB_ATLAS_PUBLIC_KEY")
 }
@@ -107,8 +90,8 @@ func TestRealModeAgainstTheFake(t *testing.T) {
 			"get-export: bad configuration: WithBaseURL: plain http is only allowed to a loopback host"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			setEnv(t, tc.env)
-			code, stdout, stderr := runArgs(t, "-group", tc.group, "-cluster", cli.DemoCluster, "-export", tc.export)
+			clitest.SetEnv(t, tc.env)
+			code, stdout, stderr := clitest.Run(t, run, "-group", tc.group, "-cluster", cli.DemoCluster, "-export", tc.export)
 			assert.Equal(t, tc.code, code, "stderr: %s", stderr)
 			if tc.wantLine == "" {
 				var job atlas.ExportJob

@@ -5,8 +5,13 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/atlas-exports/atlas"
@@ -126,4 +131,40 @@ func DemoEnv(srv *atlastest.Server) func(string) string {
 		EnvPrivateKey: srv.PrivateKey,
 	}
 	return func(k string) string { return env[k] }
+}
+
+// Program is an example's whole behaviour, written so that a test can call it: arguments
+// without the program name in, an exit code out.
+type Program func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// Main runs p as the process, with a context that an interrupt (Ctrl-C) cancels, and exits
+// with its code.
+func Main(p Program) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := p(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Parse parses args into fs, whose output should be stderr. ok is false when the program
+// should exit with code: 0 after -h, 2 for a bad flag (fs has printed why and its usage).
+func Parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return 0, false
+	}
+	return 2, false
+}
+
+// PrintJSON writes v to w as indented JSON and a newline.
+func PrintJSON(w io.Writer, v any) error {
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", out)
+	return err
 }
