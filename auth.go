@@ -108,6 +108,21 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r2)
 }
 
+// userAgentTransport sets the SDK's User-Agent on requests it does not build itself: the
+// service-account token grant, which x/oauth2 sends.
+type userAgentTransport struct {
+	base      http.RoundTripper
+	userAgent string
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *userAgentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r2 := req.Clone(req.Context())
+	r2.Header.Set("User-Agent", t.userAgent)
+	r2.Header.Set("Accept", "application/json")
+	return t.base.RoundTrip(r2)
+}
+
 // serviceAccount grants OAuth 2.0 client-credentials tokens and shares one cached token among
 // every goroutine of a client. At most one grant is in flight: the token endpoint allows about
 // ten grants a minute and a service account at most 100 live tokens.

@@ -91,11 +91,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	if baseTransport == nil {
 		baseTransport = newDefaultTransport()
 	}
-	plain := &http.Client{Transport: baseTransport, Timeout: timeout, Jar: jar, CheckRedirect: refuseRedirect}
-
+	ua := userAgent(s.userAgent)
 	c := &Client{
 		base:      base,
-		userAgent: userAgent(s.userAgent),
+		userAgent: ua,
 		auth:      s.creds.kinds[0],
 		retry:     retry,
 		limiter:   s.limiter,
@@ -109,7 +108,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	case authTokenSource:
 		transport = &bearerTransport{base: baseTransport, tokens: userTokenSource{src: s.creds.tokenSource}}
 	case authServiceAccount:
-		c.account = newServiceAccount(s.creds.user, s.creds.password, base+tokenPath, plain)
+		// The token grant goes out without auth but with our User-Agent and redirect refusal.
+		grants := &http.Client{Transport: &userAgentTransport{base: baseTransport, userAgent: ua}, Timeout: timeout, CheckRedirect: refuseRedirect}
+		c.account = newServiceAccount(s.creds.user, s.creds.password, base+tokenPath, grants)
 		transport = &bearerTransport{base: baseTransport, tokens: c.account}
 	case authDigest:
 		transport = newDigestTransport(s.creds.user, s.creds.password, baseTransport)
@@ -119,8 +120,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// Format prints a Client without any credential, whatever the verb.
-func (c *Client) Format(f fmt.State, _ rune) {
+// Format prints a Client without any credential, whatever the verb: only its base URL and
+// the kind of auth it uses.
+func (c Client) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "atlas.Client{base: %s, auth: %s}", c.base, c.auth)
 }
 
@@ -215,6 +217,10 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	for attempt := 1; ; attempt++ {
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx); err != nil {
+				if ctx.Err() == nil {
+					// The limiter refuses up front a wait that would pass the deadline.
+					err = fmt.Errorf("client rate limit: the wait would pass the deadline: %w", context.DeadlineExceeded)
+				}
 				return c.contextError(ctx, r, err)
 			}
 		}

@@ -111,7 +111,7 @@ func (s *Server) checkDigest(r *http.Request, header string) (authResult, string
 		}
 	}
 	switch {
-	case p["username"] != s.PublicKey:
+	case p["username"] != s.cfg.publicKey:
 		return authBad, "Invalid API key."
 	case p["realm"] != digestRealm:
 		return authBad, fmt.Sprintf("Digest realm must be %q.", digestRealm)
@@ -128,7 +128,7 @@ func (s *Server) checkDigest(r *http.Request, header string) (authResult, string
 	if err != nil || len(p["nc"]) != 8 {
 		return authBad, "Digest nc must be 8 hexadecimal digits."
 	}
-	ha1 := md5Hex(p["username"] + ":" + digestRealm + ":" + s.PrivateKey)
+	ha1 := md5Hex(p["username"] + ":" + digestRealm + ":" + s.cfg.privateKey)
 	ha2 := md5Hex(r.Method + ":" + p["uri"])
 	want := md5Hex(strings.Join([]string{ha1, p["nonce"], p["nc"], p["cnonce"], "auth", ha2}, ":"))
 	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(p["response"]))) != 1 {
@@ -243,8 +243,8 @@ func (s *Server) clientAuthenticated(r *http.Request) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	idOK := subtle.ConstantTimeCompare([]byte(id), []byte(s.ClientID))
-	secretOK := subtle.ConstantTimeCompare([]byte(secret), []byte(s.ClientSecret))
+	idOK := subtle.ConstantTimeCompare([]byte(id), []byte(s.cfg.clientID))
+	secretOK := subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.clientSecret))
 	return idOK&secretOK == 1
 }
 

@@ -159,7 +159,7 @@ func (s *Server) listExports(w http.ResponseWriter, r *http.Request, loc locatio
 	for _, j := range results {
 		withSelfLink(r, loc, j)
 	}
-	out := exportPage{Results: results, Links: []atlas.Link{{Href: pageURL(r, page), Rel: "self"}}}
+	out := exportPage{Results: results, Links: []atlas.Link{{Href: baseURL(r) + r.URL.RequestURI(), Rel: "self"}}}
 	if page > 1 {
 		out.Links = append(out.Links, atlas.Link{Href: pageURL(r, page-1), Rel: "previous"})
 	}
@@ -193,6 +193,11 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request, loc locati
 		return
 	}
 	req, violations, err := decodeCreateRequest(http.MaxBytesReader(w, r.Body, maxCreateBody))
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		writeAPIError(w, r, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
+			fmt.Sprintf("The request body exceeds %d bytes.", tooLarge.Limit))
+		return
+	}
 	if err != nil {
 		writeAPIError(w, r, http.StatusBadRequest, "MALFORMED_JSON", "Received JSON is malformed.")
 		return

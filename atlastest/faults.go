@@ -97,7 +97,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 		defer t.Stop()
 		select {
 		case <-r.Context().Done():
-			return true // the client gave up or the server is closing: nobody reads an answer
+			// The client gave up or the server is closing. Abort rather than return, or
+			// net/http would send an empty 200 on a connection that is still open.
+			panic(http.ErrAbortHandler)
 		case <-t.C:
 		}
 	}

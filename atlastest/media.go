@@ -29,16 +29,14 @@ func versionDate(mediaType string) (date time.Time, valid, ok bool) {
 // the service is: no header, */*, application/* and application/json all do. On refusal it
 // returns the errorCode and detail of the 406 answer.
 func checkAccept(values []string) (ok bool, code, detail string) {
-	if len(values) == 0 {
-		return true, "", ""
-	}
-	badDate := ""
+	badDate, seen := "", false
 	for _, v := range values {
 		for part := range strings.SplitSeq(v, ",") {
 			part = strings.TrimSpace(part)
 			if part == "" {
 				continue
 			}
+			seen = true
 			mt, _, err := mime.ParseMediaType(part)
 			if err != nil {
 				continue
@@ -54,6 +52,9 @@ func checkAccept(values []string) (ok bool, code, detail string) {
 				badDate = mt
 			}
 		}
+	}
+	if !seen {
+		return true, "", ""
 	}
 	if badDate != "" {
 		return false, "INVALID_VERSION_DATE",

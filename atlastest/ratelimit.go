@@ -36,5 +36,6 @@ func retryAfterSeconds(limit rate.Limit, tokens float64) int {
 	if limit <= 0 {
 		return 60
 	}
-	return max(1, int(math.Ceil((1-tokens)/float64(limit))))
+	// The epsilon keeps float error from turning an exact 10 s into 11.
+	return max(1, int(math.Ceil((1-tokens)/float64(limit)-1e-9)))
 }

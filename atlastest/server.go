@@ -53,6 +53,9 @@ type Server struct {
 	PublicKey, PrivateKey string
 	// ClientID and ClientSecret are the service account the server accepts at the token
 	// endpoint.
+	//
+	// These fields report what NewServer chose; changing them does not change what the
+	// server accepts (use WithAPIKey and WithServiceAccount).
 	ClientID, ClientSecret string
 
 	cfg    config
@@ -61,6 +64,7 @@ type Server struct {
 	opaque string
 	http   *http.Server
 	served chan struct{}      // closed when the serve loop has returned
+	conns  sync.WaitGroup     // connections not yet closed: Close waits for their goroutines
 	stop   context.CancelFunc // cancels every request context on Close
 
 	// mu guards everything below. Handlers hold it only while they touch state, never while
@@ -145,6 +149,7 @@ func NewServer(opts ...Option) *Server {
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnState:         s.trackConn,
 	}
 	go func() {
 		defer close(s.served)
@@ -217,17 +222,31 @@ func (s *Server) route(name string, h http.Handler) http.Handler {
 	})
 }
 
+// trackConn counts connections so that Close returns only after the goroutine serving each
+// one has ended; http.Server.Close alone does not wait for them, and goleak would notice.
+func (s *Server) trackConn(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		s.conns.Add(1)
+	case http.StateHijacked, http.StateClosed:
+		s.conns.Done()
+	}
+}
+
 // Close stops the server at once: it closes the listener and every connection, cancels the
 // context of requests still running (so fault delays end) and waits for their handlers to
-// return. Close may be called more than once.
+// return. A connection the server is closing after a request whose body it did not read may
+// hold Close up to half a second (net/http's reset-avoidance delay). Close may be called more
+// than once.
 func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
-	s.stop()
 	_ = s.http.Close()
-	<-s.served
+	s.stop()
+	<-s.served // no connection is accepted, so no conns.Add, after this
 	s.inflight.Wait()
+	s.conns.Wait()
 }
 
 // Shutdown stops the server gracefully: it stops accepting connections and waits for active
