@@ -94,6 +94,12 @@ func (s *ExportsService) List(ctx context.Context, groupID, clusterName string, 
 // none after the loop breaks. A failed page is yielded once as (nil, err) and ends the walk.
 func (s *ExportsService) All(ctx context.Context, groupID, clusterName string, opts *ListOptions) iter.Seq2[*ExportJob, error] {
 	return func(yield func(*ExportJob, error) bool) {
+		// Check the caller's options before defaulting the page: a negative PageNum is an
+		// error, not the first page.
+		if _, err := opts.query(); err != nil {
+			yield(nil, err)
+			return
+		}
 		page := ListOptions{}
 		if opts != nil {
 			page = *opts

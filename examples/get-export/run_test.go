@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
+	"github.com/atlas-exports/atlas/examples/internal/cli"
+	"github.com/atlas-exports/atlas/examples/internal/clitest"
+)
+
+func TestDemoPrintsTheSeededJob(t *testing.T) {
+	clitest.SetEnv(t, map[string]string{cli.EnvClientID: "ignored-by-demo", cli.EnvClientSecret: "ignored-by-demo"})
+	code, stdout, stderr := clitest.Run(t, run, "-demo")
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	assert.Empty(t, stderr)
+
+	var got atlas.ExportJob
+	require.NoError(t, json.Unmarshal([]byte(stdout), &got), "stdout: %s", stdout)
+	srv := demoServer()
+	defer srv.Close()
+	want, ok := srv.ExportJob(cli.DemoGroup, cli.DemoCluster, DemoExport)
+	require.True(t, ok)
+	require.Len(t, got.Links, 1, "the fake's self link")
+	assert.True(t, strings.HasSuffix(got.Links[0].Href, "/backup/exports/"+DemoExport), got.Links[0].Href)
+	got.Links = nil
+	assert.Equal(t, *want, got)
+	assert.True(t, strings.HasPrefix(stdout, "{\n  \"id\": "), "indented JSON: %s", stdout)
+}
+
+func TestMissingFlagsPrintUsage(t *testing.T) {
+	for _, args := range [][]string{
+		nil,
+		{"-group", cli.DemoGroup, "-cluster", cli.DemoCluster},
+		{"-group", cli.DemoGroup, "-export", DemoExport},
+		{"-cluster", cli.DemoCluster, "-export", DemoExport},
+		{"-group", cli.DemoGroup, "-cluster", cli.DemoCluster, "-export", DemoExport, "extra"},
+		{"-no-such-flag"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := clitest.Run(t, run, args...)
+			assert.Equal(t, 2, code)
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, "usage: get-export -group ID -cluster NAME -export ID")
+		})
+	}
+}
+
+func TestHelpExitsZero(t *testing.T) {
+	code, _, stderr := clitest.Run(t, run, "-h")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stderr, "MONGODB_ATLAS_PUBLIC_KEY")
+}
+
+// TestRealModeAgainstTheFake runs the program as a user would, credentials in the
+// environment, against a fake standing in for Atlas, and checks the line a person reads.
+func TestRealModeAgainstTheFake(t *testing.T) {
+	srv := atlastest.NewServer()
+	t.Cleanup(srv.Close)
+	id := srv.AddExportJob(cli.DemoGroup, cli.DemoCluster, &atlas.ExportJob{State: atlas.ExportStateInProgress})
+	const denied = "5c8b1b2bd5b7e1a2b3c4d5e6"
+	srv.AddCluster(denied, cli.DemoCluster)
+	srv.DenyGroup(denied)
+	digest := map[string]string{cli.EnvBaseURL: srv.URL, cli.EnvPublicKey: srv.PublicKey, cli.EnvPrivateKey: srv.PrivateKey}
+	account := map[string]string{cli.EnvBaseURL: srv.URL, cli.EnvClientID: srv.ClientID, cli.EnvClientSecret: srv.ClientSecret}
+	wrongKey := map[string]string{cli.EnvBaseURL: srv.URL, cli.EnvPublicKey: srv.PublicKey, cli.EnvPrivateKey: "wrong"}
+
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		group    string
+		export   string
+		code     int
+		wantLine string // the start of stderr's one line; empty for success
+	}{
+		{"API key", digest, cli.DemoGroup, id, 0, ""},
+		{"service account", account, cli.DemoGroup, id, 0, ""},
+		{"unknown export", digest, cli.DemoGroup, DemoExport, 1, "get-export: export job not found: check -group, -cluster and -export"},
+		{"unknown group", digest, "aaaaaaaaaaaaaaaaaaaaaaaa", id, 1, "get-export: export job not found: check -group, -cluster and -export"},
+		{"wrong key", wrongKey, cli.DemoGroup, id, 1, "get-export: credentials refused (401): check "},
+		{"no access", digest, denied, id, 1, "get-export: access denied (403): "},
+		{"bad group", digest, "Project-1", id, 1, "get-export: invalid groupID: must be 24 lowercase hexadecimal characters"},
+		{"no credentials", map[string]string{cli.EnvBaseURL: srv.URL}, cli.DemoGroup, id, 1, "get-export: no credentials: set MONGODB_ATLAS_CLIENT_ID"},
+		{"bad base URL", map[string]string{cli.EnvBaseURL: "http://example.com", cli.EnvPublicKey: "k", cli.EnvPrivateKey: "p"}, cli.DemoGroup, id, 1,
+			"get-export: bad configuration: WithBaseURL: plain http is only allowed to a loopback host"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clitest.SetEnv(t, tc.env)
+			code, stdout, stderr := clitest.Run(t, run, "-group", tc.group, "-cluster", cli.DemoCluster, "-export", tc.export)
+			assert.Equal(t, tc.code, code, "stderr: %s", stderr)
+			if tc.wantLine == "" {
+				var job atlas.ExportJob
+				require.NoError(t, json.Unmarshal([]byte(stdout), &job), stdout)
+				assert.Equal(t, id, job.ID)
+				assert.Equal(t, atlas.ExportStateInProgress, job.State)
+				assert.Empty(t, stderr)
+				return
+			}
+			assert.Empty(t, stdout)
+			assert.True(t, strings.HasPrefix(stderr, tc.wantLine), "stderr: %q", stderr)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+			assert.True(t, strings.HasSuffix(stderr, "\n"), "one line: %q", stderr)
+			for _, secret := range []string{srv.PrivateKey, srv.ClientSecret} {
+				assert.NotContains(t, stderr, secret)
+			}
+		})
+	}
+}
