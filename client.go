@@ -231,11 +231,12 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 				return c.contextError(ctx, r, ctx.Err())
 			}
 			err = fmt.Errorf("atlas: %s %s: %w", r.method, r.path, err)
-			if attempt >= c.retry.MaxAttempts || !retryableError(err, r.retryUnsafe) {
+			retryAfter := grantRetryAfter(err)
+			if attempt >= c.retry.MaxAttempts || !retryableError(err, r.retryUnsafe) || retryAfter > maxRetryAfter {
 				c.logAttempt(ctx, r, attempt, 0, time.Since(start), 0)
 				return err
 			}
-			wait := c.backoff(attempt, 0)
+			wait := c.backoff(attempt, retryAfter)
 			c.logAttempt(ctx, r, attempt, 0, time.Since(start), wait)
 			if err := c.wait(ctx, r, wait); err != nil {
 				return err

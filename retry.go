@@ -57,6 +57,16 @@ func retryableError(err error, unsafe bool) bool {
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// grantRetryAfter is the Retry-After of a refused service-account token grant, zero for any
+// other error: the token endpoint is rate limited too, and asks for its own wait.
+func grantRetryAfter(err error) time.Duration {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.RetryAfter
+	}
+	return 0
+}
+
 // backoff is the wait before attempt+1: exponential growth from MinBackoff capped at
 // MaxBackoff, with full jitter, and never less than the server's Retry-After.
 func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
