@@ -562,3 +562,44 @@ func TestTokenSourceError(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	assert.Zero(t, srv.Requests(), "no token, no request")
 }
+
+func TestServiceAccountGrantHonoursRetryAfter(t *testing.T) {
+	// The token endpoint is rate limited (about ten grants a minute) and says how long to wait.
+	for _, tt := range []struct {
+		retryAfter string
+		waits      []time.Duration
+		grants     int64
+	}{
+		{"6", []time.Duration{6 * time.Second}, 1},
+		{"600", nil, 0}, // over a minute: not waited for, the caller gets the 429
+	} {
+		t.Run(tt.retryAfter, func(t *testing.T) {
+			srv := newServer(t)
+			ts := &tokenServer{t: t, expiresIn: 3600, valid: map[string]bool{}}
+			var calls atomic.Int64
+			srv.Mux.HandleFunc("/api/oauth/token", func(w http.ResponseWriter, r *http.Request) {
+				if calls.Add(1) == 1 {
+					w.Header().Set("Retry-After", tt.retryAfter)
+					writeJSON(w, http.StatusTooManyRequests, `{"error":"rate_limited"}`)
+					return
+				}
+				ts.grant(w, r)
+			})
+			srv.Mux.Handle(jobPath, ts.wrap(http.HandlerFunc(serveJob)))
+			c := newClient(t, srv, atlas.WithServiceAccount(testClientID, testSecret))
+			slept := recordSleeps(c)
+
+			_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+			if tt.grants == 0 {
+				require.ErrorIs(t, err, atlas.ErrRateLimited)
+				var apiErr *atlas.APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, 10*time.Minute, apiErr.RetryAfter)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.waits, slept.Waits())
+			assert.Equal(t, tt.grants, ts.grants.Load())
+		})
+	}
+}
