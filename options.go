@@ -52,8 +52,10 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithUserAgent puts product in front of the SDK's own "atlas-go/<version>" User-Agent.
 func WithUserAgent(product string) Option {
 	return func(s *settings) error {
-		if strings.ContainsAny(product, "\r\n") {
-			return invalid("WithUserAgent", "contains a line break")
+		// net/http refuses to send a header value with a control character other than tab,
+		// so such a product would fail every request instead of this option.
+		if strings.ContainsFunc(product, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+			return invalid("WithUserAgent", "contains a line break or another control character")
 		}
 		s.userAgent = strings.TrimSpace(product)
 		return nil
