@@ -40,6 +40,9 @@ func TestNewClientRefuses(t *testing.T) {
 		{"nil logger", []atlas.Option{token, atlas.WithLogger(nil)}, "WithLogger"},
 		{"user agent with CR", []atlas.Option{token, atlas.WithUserAgent("x/1\r\nX-Evil: 1")}, "WithUserAgent"},
 		{"user agent with LF", []atlas.Option{token, atlas.WithUserAgent("x/1\nX-Evil: 1")}, "WithUserAgent"},
+		{"user agent with NUL", []atlas.Option{token, atlas.WithUserAgent("x/1\x00")}, "WithUserAgent"},
+		{"user agent with ESC", []atlas.Option{token, atlas.WithUserAgent("x/1 \x1b[31m")}, "WithUserAgent"},
+		{"user agent with DEL", []atlas.Option{token, atlas.WithUserAgent("x/1\x7f")}, "WithUserAgent"},
 		{"negative attempts", []atlas.Option{token, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: -1})}, "WithRetry"},
 		{"negative backoff", []atlas.Option{token, atlas.WithRetry(atlas.RetryPolicy{MinBackoff: -time.Second})}, "WithRetry"},
 		{"min over max backoff", []atlas.Option{token, atlas.WithRetry(atlas.RetryPolicy{MinBackoff: 2 * time.Second, MaxBackoff: time.Second})}, "WithRetry"},
@@ -260,6 +263,8 @@ func TestUserAgent(t *testing.T) {
 		{"", "atlas-go/" + atlas.Version},
 		{"backup-report/1.2", "backup-report/1.2 atlas-go/" + atlas.Version},
 		{"  padded/3 ", "padded/3 atlas-go/" + atlas.Version},
+		{"tabbed\t(linux; amd64)", "tabbed\t(linux; amd64) atlas-go/" + atlas.Version},
+		{"ünïcode/1", "ünïcode/1 atlas-go/" + atlas.Version},
 	}
 	for _, tt := range tests {
 		srv := newServer(t)
