@@ -187,6 +187,10 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.MinBackoff == 0 {
 		p.MinBackoff = DefaultMinBackoff
+		if p.MaxBackoff > 0 {
+			// A caller who capped the waits below the default minimum asked for short waits.
+			p.MinBackoff = min(p.MinBackoff, p.MaxBackoff)
+		}
 	}
 	if p.MaxBackoff == 0 {
 		p.MaxBackoff = max(DefaultMaxBackoff, p.MinBackoff)
