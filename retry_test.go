@@ -493,3 +493,36 @@ func TestWithLoggerRespectsTheLevel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, buf.String(), "debug records stay out of an info logger")
 }
+
+func TestRetryPolicyDefaultsFitTheFieldsGiven(t *testing.T) {
+	tests := []struct {
+		name     string
+		policy   atlas.RetryPolicy
+		min, max time.Duration
+	}{
+		{"zero", atlas.RetryPolicy{}, atlas.DefaultMinBackoff, atlas.DefaultMaxBackoff},
+		// Only a cap below the default minimum: the waits stay under the cap.
+		{"max only, under the default min", atlas.RetryPolicy{MaxBackoff: 100 * time.Millisecond}, 100 * time.Millisecond, 100 * time.Millisecond},
+		{"max only", atlas.RetryPolicy{MaxBackoff: 2 * time.Second}, atlas.DefaultMinBackoff, 2 * time.Second},
+		// Only a minimum above the default cap: the cap rises to it.
+		{"min only, over the default max", atlas.RetryPolicy{MinBackoff: 30 * time.Second}, 30 * time.Second, 30 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.Mux.HandleFunc(jobPath, status(503))
+			tt.policy.MaxAttempts = 6
+			c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(tt.policy))
+			slept := recordSleeps(c)
+			_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+			require.ErrorIs(t, err, atlas.ErrServer)
+			waits := slept.Waits()
+			require.Len(t, waits, 5)
+			assert.Equal(t, tt.min, waits[0])
+			for _, w := range waits {
+				assert.GreaterOrEqual(t, w, tt.min)
+				assert.LessOrEqual(t, w, tt.max)
+			}
+		})
+	}
+}
