@@ -1,6 +1,7 @@
 package atlas_test
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
@@ -602,4 +603,83 @@ func TestServiceAccountGrantHonoursRetryAfter(t *testing.T) {
 			assert.Equal(t, tt.grants, ts.grants.Load())
 		})
 	}
+}
+
+func TestServiceAccountConcurrentRevocationRegrantsOnce(t *testing.T) {
+	srv := newServer(t)
+	ts := newTokenServer(t, srv, 3600)
+	srv.Mux.Handle(jobPath, ts.wrap(http.HandlerFunc(serveJob)))
+	c := newClient(t, srv, atlas.WithServiceAccount(testClientID, testSecret))
+	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+	require.NoError(t, err)
+	ts.revoke(ts.tokens()[0])
+
+	// Fifty callers meet the revoked token; each 401 drops it only if it is still the one
+	// cached, so together they cause one new grant, not fifty.
+	const n = 50
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 2, ts.grants.Load())
+}
+
+func TestServiceAccountGrantEndsWithTheContext(t *testing.T) {
+	srv := newServer(t)
+	released := make(chan struct{})
+	t.Cleanup(func() { close(released) })
+	srv.Mux.HandleFunc("/api/oauth/token", func(_ http.ResponseWriter, r *http.Request) {
+		select { // a token endpoint that never answers
+		case <-r.Context().Done():
+		case <-released:
+		}
+	})
+	var apiCalls atomic.Int64
+	srv.Mux.HandleFunc(jobPath, apiCounter(&apiCalls, serveJob))
+	// Grants in flight are counted on the client's side: the server notices an abandoned
+	// request only some time after the client has moved on.
+	grants := &inFlightTransport{base: srv.Client().Transport}
+	c := newClient(t, srv, atlas.WithServiceAccount(testClientID, testSecret), atlas.WithHTTPClient(&http.Client{Transport: grants}))
+
+	// Callers waiting behind the grant in flight end with their own contexts too.
+	const n = 5
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			defer cancel()
+			_, errs[i] = c.Exports.Get(ctx, testGroupID, testCluster, testExportID)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+	assert.Zero(t, apiCalls.Load())
+	assert.EqualValues(t, 1, grants.max.Load(), "at most one grant in flight at a time")
+}
+
+// inFlightTransport records the most requests it ever carried at once.
+type inFlightTransport struct {
+	base     http.RoundTripper
+	now, max atomic.Int64
+}
+
+func (f *inFlightTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	n := f.now.Add(1)
+	defer f.now.Add(-1)
+	for m := f.max.Load(); n > m && !f.max.CompareAndSwap(m, n); m = f.max.Load() {
+	}
+	return f.base.RoundTrip(r)
 }
