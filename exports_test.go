@@ -19,6 +19,9 @@ func TestGet(t *testing.T) {
 	srv := newServer(t)
 	srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, r *http.Request) {
 		testWire(t, r, http.MethodGet, "Bearer "+testToken)
+		// The one resource version the spec declares for these operations, spelled out here
+		// so that a change to the constant cannot pass unnoticed.
+		assert.Equal(t, "application/vnd.atlas.2023-01-01+json", r.Header.Get("Accept"))
 		assert.Empty(t, r.URL.RawQuery, "query")
 		assert.Equal(t, http.NoBody, r.Body, "a GET has no body")
 		serveJob(w, r)
