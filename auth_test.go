@@ -259,20 +259,7 @@ func TestDigestConcurrent(t *testing.T) {
 	require.NoError(t, err)
 
 	const n = 50
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
+	getTogether(t, c, n)
 	assert.EqualValues(t, n+1, d.accepted.Load())
 	assert.EqualValues(t, 1, d.challenges.Load(), "every goroutine reused the one challenge")
 	assert.EqualValues(t, n+2, d.requests.Load())
@@ -305,6 +292,7 @@ func (ts *tokenServer) grant(w http.ResponseWriter, r *http.Request) {
 	ts.calls.Add(1)
 	assert.Equal(t, http.MethodPost, r.Method)
 	assert.Equal(t, "application/x-www-form-urlencoded", r.Header.Get("Content-Type"))
+	assert.Equal(t, "atlas-go/"+atlas.Version, r.Header.Get("User-Agent"))
 	assert.NoError(t, r.ParseForm())
 	assert.Equal(t, "client_credentials", r.PostForm.Get("grant_type"))
 	assert.Empty(t, r.PostForm.Get("client_secret"), "the secret goes in the Basic header, not the body")
@@ -374,20 +362,7 @@ func TestServiceAccountOneGrantForFiftyGoroutines(t *testing.T) {
 	c := newClient(t, srv, atlas.WithServiceAccount(testClientID, testSecret))
 
 	const n = 50
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
+	getTogether(t, c, n)
 	assert.EqualValues(t, 1, ts.grants.Load(), "fifty goroutines share one grant")
 	assert.EqualValues(t, 1, ts.calls.Load())
 	assert.EqualValues(t, n, apiCalls.Load())
@@ -617,20 +592,7 @@ func TestServiceAccountConcurrentRevocationRegrantsOnce(t *testing.T) {
 	// Fifty callers meet the revoked token; each 401 drops it only if it is still the one
 	// cached, so together they cause one new grant, not fifty.
 	const n = 50
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-		})
-	}
-	close(start)
-	wg.Wait()
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
+	getTogether(t, c, n)
 	assert.EqualValues(t, 2, ts.grants.Load())
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -235,21 +234,8 @@ func TestGetConcurrent(t *testing.T) {
 	c := newClient(t, srv)
 
 	const n = 50
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	jobs := make([]*atlas.ExportJob, n)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			jobs[i], errs[i] = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i := range n {
-		require.NoError(t, errs[i])
-		assert.Equal(t, testExportID, jobs[i].ID)
+	for _, job := range getTogether(t, c, n) {
+		assert.Equal(t, testExportID, job.ID)
 	}
 	assert.EqualValues(t, n, srv.Requests())
 }

@@ -148,3 +148,25 @@ func (s *sleeps) Waits() []time.Duration {
 	defer s.mu.Unlock()
 	return slices.Clone(s.waits)
 }
+
+// getTogether runs n Gets of the test job on c from n goroutines released at once, and
+// requires every one to succeed.
+func getTogether(t *testing.T, c *atlas.Client, n int) []*atlas.ExportJob {
+	t.Helper()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	jobs := make([]*atlas.ExportJob, n)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			jobs[i], errs[i] = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	return jobs
+}
