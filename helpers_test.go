@@ -74,7 +74,8 @@ func newServer(t *testing.T) *server {
 // Requests is how many requests reached the server.
 func (s *server) Requests() int64 { return s.requests.Load() }
 
-// newClient builds a client for srv. Without an auth option it uses WithAccessToken(testToken).
+// newClient builds a client for srv with opts; with no opts at all it uses
+// WithAccessToken(testToken).
 func newClient(t *testing.T, srv *server, opts ...atlas.Option) *atlas.Client {
 	t.Helper()
 	all := []atlas.Option{atlas.WithBaseURL(srv.URL)}

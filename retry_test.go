@@ -453,20 +453,18 @@ func TestWithLoggerNeverLogsCredentials(t *testing.T) {
 	tests := map[string]struct {
 		opt     atlas.Option
 		secrets []string
-		wrap    func(*server, http.Handler) http.Handler
+		guard   func(http.Handler) http.Handler
 	}{
 		"access token": {atlas.WithAccessToken(testToken), []string{testToken}, nil},
 		"digest": {atlas.WithDigest(testPublicKey, testPrivateKey), []string{testPrivateKey, "Digest", "nonce"},
-			func(_ *server, h http.Handler) http.Handler {
-				return newDigestServer(testPublicKey, testPrivateKey).wrap(h)
-			}},
+			newDigestServer(testPublicKey, testPrivateKey).wrap},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			srv := newServer(t)
 			var h http.Handler = sequence(status(500), status(401), serveJob)
-			if tt.wrap != nil {
-				h = tt.wrap(srv, h)
+			if tt.guard != nil {
+				h = tt.guard(h)
 			}
 			srv.Mux.Handle(jobPath, h)
 			var buf bytes.Buffer
