@@ -19,8 +19,9 @@ import (
 // tokenPath is where Atlas grants service-account tokens, relative to the base URL.
 const tokenPath = "/api/oauth/token"
 
-// secret is a credential held in memory. Every fmt verb prints it redacted, so a credential that
-// ends up inside a printed struct does not leak.
+// secret is a credential held in memory. Printed on its own, with any fmt verb, it shows as
+// [redacted]. fmt cannot call methods on unexported struct fields, so the structs holding
+// secrets are never printed either: Client has its own Format.
 type secret string
 
 // Format prints the secret redacted, whatever the verb.

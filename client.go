@@ -347,6 +347,13 @@ func decodeResponse(resp *http.Response, r request, out any) error {
 		}
 		return fail(err)
 	}
+	// One document and nothing after it: trailing bytes mean the body is not what was promised.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = errors.New("data after the JSON document")
+		}
+		return fail(err)
+	}
 	return nil
 }
 

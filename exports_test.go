@@ -165,6 +165,8 @@ func TestGetMalformedSuccessBody(t *testing.T) {
 		{"wrong field type", atlas.MediaType, `{"id": 123, "state": "Queued"}`},
 		{"wrong nested type", atlas.MediaType, `{"id": "` + testExportID + `", "exportStatus": "3/7"}`},
 		{"bad timestamp", atlas.MediaType, `{"id": "` + testExportID + `", "createdAt": "yesterday"}`},
+		{"garbage after the document", atlas.MediaType, jobJSON + "garbage"},
+		{"two documents", atlas.MediaType, jobJSON + jobJSON},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
