@@ -337,24 +337,70 @@ func decodeResponse(resp *http.Response, r request, out any) error {
 	fail := func(err error) error {
 		return fmt.Errorf("atlas: %s %s: %d response: %w: %w", r.method, r.path, resp.StatusCode, ErrInvalidResponse, err)
 	}
-	if resp.ContentLength > MaxResponseBytes {
-		return fail(fmt.Errorf("%w: Content-Length %d is over the %d-byte cap", ErrBodyTooLarge, resp.ContentLength, MaxResponseBytes))
-	}
-	dec := json.NewDecoder(&cappedReader{r: resp.Body, left: MaxResponseBytes})
-	if err := dec.Decode(out); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("empty body")
-		}
+	body, err := readBody(resp.Body, resp.ContentLength, MaxResponseBytes)
+	if err != nil {
 		return fail(err)
 	}
-	// One document and nothing after it: trailing bytes mean the body is not what was promised.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err == nil {
-			err = errors.New("data after the JSON document")
-		}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fail(errors.New("empty body"))
+	}
+	// Unmarshal, unlike a Decoder, also refuses data after the document: a body with
+	// anything after its JSON is not what was promised.
+	if err := json.Unmarshal(body, out); err != nil {
 		return fail(err)
 	}
 	return nil
+}
+
+// readBody returns the whole body when it is at most limit bytes, and an error wrapping
+// ErrBodyTooLarge that names the cap when it is longer, having held about limit bytes at most
+// either way. A body of known length is read into one allocation. One of unknown length is
+// read into chunks that grow but are never copied while reading: refusing an endless body
+// then costs the cap once, where a doubling buffer (json.Decoder's, io.ReadAll's) allocates
+// up to four times the cap before it can tell.
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length > limit {
+		return nil, fmt.Errorf("%w: Content-Length %d is over the %d-byte cap", ErrBodyTooLarge, length, limit)
+	}
+	next := int64(16 << 10)
+	if length >= 0 {
+		next = length + 1 // the extra byte shows whether more follows than was announced
+	}
+	var chunks [][]byte
+	var total int64
+	for {
+		chunk := make([]byte, min(next, limit+1-total))
+		n, err := fill(r, chunk)
+		total += int64(n)
+		chunks = append(chunks, chunk[:n])
+		if total > limit {
+			return nil, fmt.Errorf("%w: over the %d-byte cap", ErrBodyTooLarge, limit)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		next = min(2*next, 1<<20)
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	return bytes.Join(chunks, nil), nil
+}
+
+// fill reads into p until it is full or the reader fails; io.EOF means the body ended.
+func fill(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := r.Read(p[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // doJSON runs r and returns the decoded document. A body of JSON null is an error, so that a
@@ -368,28 +414,4 @@ func doJSON[T any](ctx context.Context, c *Client, r request) (*T, error) {
 		return nil, fmt.Errorf("atlas: %s %s: %w: the body is JSON null", r.method, r.path, ErrInvalidResponse)
 	}
 	return out, nil
-}
-
-// cappedReader reads at most left bytes and then fails with ErrBodyTooLarge, so that a decoder
-// stops on an oversized body instead of buffering it.
-type cappedReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (c *cappedReader) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		// One more byte tells a body of exactly the cap from a longer one.
-		var one [1]byte
-		if n, _ := c.r.Read(one[:]); n == 0 {
-			return 0, io.EOF
-		}
-		return 0, fmt.Errorf("%w: over the %d-byte cap", ErrBodyTooLarge, int64(MaxResponseBytes))
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	return n, err
 }
