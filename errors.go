@@ -62,7 +62,7 @@ type APIError struct {
 	Parameters []any
 	// BadRequestDetail lists the request fields a 400 refused.
 	BadRequestDetail BadRequestDetail
-	// Body is the raw body, at most maxErrorBody bytes, kept only when it was not an ApiError
+	// Body is the raw body, at most MaxErrorBytes bytes, kept only when it was not an ApiError
 	// document.
 	Body []byte
 	// RetryAfter is the wait the server asked for in Retry-After; zero when absent.
@@ -216,18 +216,27 @@ func newAPIError(resp *http.Response, limit int64) *APIError {
 		e.BadRequestDetail = doc.BadRequestDetail
 		return e
 	}
-	e.Body = sanitizeBody(body)
+	e.Body = sanitizeBody(body, int(limit))
 	return e
 }
 
-// sanitizeBody keeps a raw body printable: valid UTF-8, trimmed, nil when empty.
-func sanitizeBody(b []byte) []byte {
+// sanitizeBody keeps a raw body printable and within limit bytes: valid UTF-8, trimmed, nil
+// when empty. Replacing invalid bytes with U+FFFD (three bytes each) can grow the body past
+// the limit, so it is cut again, at a rune boundary.
+func sanitizeBody(b []byte, limit int) []byte {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return nil
 	}
 	if !utf8.Valid(b) {
 		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
+	if len(b) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		b = b[:cut]
 	}
 	return bytes.Clone(b)
 }
