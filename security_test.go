@@ -2,6 +2,7 @@ package atlas
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/oauth2"
 )
 
 // IDs in the spec's example form.
@@ -191,4 +194,68 @@ func TestBodyAtTheCap(t *testing.T) {
 			})
 		}
 	}
+}
+
+// Canary credentials: distinctive strings that must never appear in any text the SDK produces.
+const (
+	canaryPublicKey    = "canarypublickey"
+	canaryPrivateKey   = "CANARY-PRIVATE-KEY-d41f8e"
+	canaryClientID     = "mdb_sa_id_canary"
+	canaryClientSecret = "CANARY-CLIENT-SECRET-7b2c90"
+	canaryAccessToken  = "CANARY-ACCESS-TOKEN-5e17a3"
+	canaryGrantedToken = "CANARY-GRANTED-TOKEN-c06b4d"
+)
+
+// secMode is one way a client authenticates, with what a test server needs to accept it.
+type secMode struct {
+	name string
+	// option is the auth option under test.
+	option Option
+	// want reports whether a request to the API carries this mode's credential.
+	want func(r *http.Request) bool
+}
+
+// secModes lists every auth mode with canary credentials.
+func secModes() []secMode {
+	bearer := func(tok string) func(*http.Request) bool {
+		return func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer "+tok }
+	}
+	return []secMode{
+		{"digest", WithDigest(canaryPublicKey, canaryPrivateKey), func(r *http.Request) bool {
+			return strings.HasPrefix(r.Header.Get("Authorization"), "Digest ")
+		}},
+		{"service-account", WithServiceAccount(canaryClientID, canaryClientSecret), bearer(canaryGrantedToken)},
+		{"access-token", WithAccessToken(canaryAccessToken), bearer(canaryAccessToken)},
+		{"token-source", WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: canaryAccessToken})), bearer(canaryAccessToken)},
+	}
+}
+
+// secAuthServer starts a loopback server that speaks every auth mode's protocol in front of
+// api: a digest challenge for requests without digest credentials, and a token endpoint at
+// /api/oauth/token that grants canaryGrantedToken (or runs grant when it is not nil). api
+// sees only authenticated requests.
+func secAuthServer(t *testing.T, grant, api http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	if grant == nil {
+		grant = func(w http.ResponseWriter, r *http.Request) {
+			if id, pw, ok := r.BasicAuth(); !ok || id != canaryClientID || pw != canaryClientSecret {
+				http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"access_token": canaryGrantedToken, "token_type": "Bearer", "expires_in": 3600})
+		}
+	}
+	return secServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == tokenPath {
+			grant(w, r)
+			return
+		}
+		if r.Header.Get("Authorization") == "" {
+			w.Header().Set("WWW-Authenticate", `Digest realm="MMS Public API", nonce="bm9uY2U", qop="auth", algorithm=MD5`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		api(w, r)
+	})
 }
