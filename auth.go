@@ -3,10 +3,12 @@ package atlas
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -182,7 +184,7 @@ func (s *serviceAccount) token(ctx context.Context) (string, error) {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		return "", tokenGrantError(err)
+		return "", tokenGrantError(err, s.credentialForms()...)
 	}
 	if tok.AccessToken == "" {
 		return "", errors.New("atlas: service account token grant returned no access token")
@@ -216,8 +218,10 @@ func (s *serviceAccount) invalidate(tok string) {
 }
 
 // tokenGrantError turns a failed grant into an error that carries the status but never the
-// token endpoint's raw body: x/oauth2's RetrieveError prints the whole response.
-func tokenGrantError(err error) error {
+// token endpoint's raw body: x/oauth2's RetrieveError prints the whole response. The fields
+// it keeps from the body (error code, reason, description) have every secret redacted, in
+// case the endpoint repeats the credentials it was sent.
+func tokenGrantError(err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.Response == nil {
 		// x/oauth2's other errors are transport errors and parse failures, which name
@@ -237,7 +241,15 @@ func tokenGrantError(err error) error {
 	if json.NewDecoder(bytes.NewReader(re.Body)).Decode(&doc) == nil && doc.ErrorCode != "" {
 		ae.ErrorCode, ae.Reason, ae.Detail = doc.ErrorCode, doc.Reason, doc.Detail
 	}
+	ae.redact(secrets...)
 	return fmt.Errorf("atlas: service account token grant failed: %w", ae)
+}
+
+// credentialForms is the client secret in every form the token endpoint receives it: as is,
+// query-escaped, and inside the HTTP Basic credential x/oauth2 builds from both halves.
+func (s *serviceAccount) credentialForms() []string {
+	id, secret := url.QueryEscape(s.cfg.ClientID), url.QueryEscape(s.cfg.ClientSecret)
+	return []string{s.cfg.ClientSecret, secret, base64.StdEncoding.EncodeToString([]byte(id + ":" + secret))}
 }
 
 // newDigestTransport signs requests with HTTP digest (RFC 7616) and reuses the server's

@@ -248,6 +248,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			return decodeResponse(resp, r, out)
 		}
 		apiErr := newAPIError(resp, MaxErrorBytes)
+		apiErr.redact(bearerToken(resp.Request))
 		closeBody(resp)
 
 		if resp.StatusCode == http.StatusUnauthorized && c.account != nil && !reauthorized {

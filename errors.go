@@ -220,6 +220,53 @@ func newAPIError(resp *http.Response, limit int64) *APIError {
 	return e
 }
 
+// redact replaces every secret in the text an APIError took from a server with
+// "[redacted]". A server that echoes a credential it was sent (a token endpoint repeating the
+// client secret, an API quoting the Authorization header) must not put it into error
+// strings, logs, or the fields a caller prints. Empty secrets are ignored.
+func (e *APIError) redact(secrets ...string) {
+	var pairs []string
+	for _, s := range secrets {
+		if s != "" {
+			pairs = append(pairs, s, "[redacted]")
+		}
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	r := strings.NewReplacer(pairs...)
+	e.ErrorCode, e.Reason, e.Detail = r.Replace(e.ErrorCode), r.Replace(e.Reason), r.Replace(e.Detail)
+	for i := range e.BadRequestDetail.Fields {
+		f := &e.BadRequestDetail.Fields[i]
+		f.Field, f.Description = r.Replace(f.Field), r.Replace(f.Description)
+	}
+	for i, p := range e.Parameters {
+		e.Parameters[i] = redactJSON(r, p)
+	}
+	if e.Body != nil {
+		e.Body = sanitizeBody([]byte(r.Replace(string(e.Body))), MaxErrorBytes)
+	}
+}
+
+// redactJSON applies r to every string, key included, of a value decoded from JSON.
+func redactJSON(r *strings.Replacer, v any) any {
+	switch v := v.(type) {
+	case string:
+		return r.Replace(v)
+	case []any:
+		for i := range v {
+			v[i] = redactJSON(r, v[i])
+		}
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[r.Replace(k)] = redactJSON(r, x)
+		}
+		return m
+	}
+	return v
+}
+
 // sanitizeBody keeps a raw body printable and within limit bytes: valid UTF-8, trimmed, nil
 // when empty. Replacing invalid bytes with U+FFFD (three bytes each) can grow the body past
 // the limit, so it is cut again, at a rune boundary.
