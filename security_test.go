@@ -1,16 +1,24 @@
 package atlas
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"iter"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/oauth2"
@@ -258,4 +266,258 @@ func secAuthServer(t *testing.T, grant, api http.HandlerFunc) *httptest.Server {
 		}
 		api(w, r)
 	})
+}
+
+// canaryForms are the canary credentials in every form a text could hold them: raw, in hex
+// (what %x prints), and the HTTP Basic credential of the service account (x/oauth2
+// query-escapes both halves, which leaves the canaries unchanged).
+var canaryForms = func() []string {
+	forms := []string{base64.StdEncoding.EncodeToString([]byte(canaryClientID + ":" + canaryClientSecret))}
+	for _, c := range []string{canaryPrivateKey, canaryClientSecret, canaryAccessToken, canaryGrantedToken} {
+		forms = append(forms, c, hex.EncodeToString([]byte(c)))
+	}
+	return forms
+}()
+
+// echoCredentials is what a careless server might repeat in a body: every credential the
+// request carried, in the header and decoded.
+func echoCredentials(r *http.Request) string {
+	s := "Authorization: " + r.Header.Get("Authorization")
+	if id, pw, ok := r.BasicAuth(); ok {
+		s += " client " + id + " secret " + pw
+	}
+	return s
+}
+
+// writeJSON writes a JSON document with a status.
+func writeJSON(w http.ResponseWriter, status int, doc any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(doc)
+}
+
+// hangUp drops the connection without an answer.
+func hangUp(t *testing.T, w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		t.Errorf("hijack: %v", err)
+		return
+	}
+	_ = conn.Close()
+}
+
+// leakCase is one error path: the token endpoint and API it runs against (nil means the
+// default grant, or an API that must not be reached) and the call that fails.
+type leakCase struct {
+	grant, api http.HandlerFunc
+	call       func(c *Client) (bool, error) // reports whether a result came back
+	saOnly     bool                          // the path exists only for the service account
+	unlogged   bool                          // the attempt ends without a log record
+}
+
+func getJob(ctx context.Context) func(*Client) (bool, error) {
+	return func(c *Client) (bool, error) {
+		job, err := c.Exports.Get(ctx, secGroupID, secCluster, secExportID)
+		return job != nil, err
+	}
+}
+
+// leakCases builds every error path afresh for one subtest.
+func leakCases(t *testing.T) map[string]leakCase {
+	bg := context.Background()
+	apiError := func(status int, code string, header map[string]string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			for k, v := range header {
+				w.Header().Set(k, v)
+			}
+			writeJSON(w, status, map[string]any{
+				"error": status, "errorCode": code, "reason": http.StatusText(status),
+				"detail":           "(This is just an example) " + echoCredentials(r),
+				"parameters":       []any{echoCredentials(r), map[string]any{"auth": []any{echoCredentials(r)}}},
+				"badRequestDetail": map[string]any{"fields": []any{map[string]any{"field": echoCredentials(r), "description": echoCredentials(r)}}},
+			})
+		}
+	}
+	raw := func(status int, contentType, body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, strings.ReplaceAll(body, "ECHO", echoCredentials(r)))
+		}
+	}
+	ctxCancelled, cancel := context.WithCancel(bg)
+	t.Cleanup(cancel)
+	cancelAndWait := func(w http.ResponseWriter, r *http.Request) {
+		// The server notices a closed connection only once the body is read.
+		_, _ = io.Copy(io.Discard, r.Body)
+		cancel()
+		<-r.Context().Done()
+	}
+	done, stop := context.WithCancel(bg)
+	stop()
+	return map[string]leakCase{
+		"bad-ids": {call: func(c *Client) (bool, error) {
+			// A caller who swapped arguments may pass a secret as an ID.
+			job, err := c.Exports.Get(bg, canaryClientSecret, canaryPrivateKey, canaryAccessToken)
+			return job != nil, err
+		}},
+		"bad-cluster": {call: func(c *Client) (bool, error) {
+			job, err := c.Exports.Get(bg, secGroupID, "a "+canaryPrivateKey, secExportID)
+			return job != nil, err
+		}},
+		"bad-create": {call: func(c *Client) (bool, error) {
+			job, err := c.Exports.Create(bg, secGroupID, secCluster, &CreateExportJobRequest{SnapshotID: canaryAccessToken, ExportBucketID: canaryGrantedToken})
+			return job != nil, err
+		}},
+		"bad-list": {call: func(c *Client) (bool, error) {
+			page, err := c.Exports.List(bg, secGroupID, secCluster, &ListOptions{ItemsPerPage: 501})
+			return page != nil, err
+		}},
+		"401":      {api: apiError(401, "NOT_ORG_GROUP_CREATOR", nil)},
+		"403":      {api: apiError(403, "CANNOT_CHANGE_GROUP_NAME", nil)},
+		"404":      {api: apiError(404, "RESOURCE_NOT_FOUND", nil)},
+		"400":      {api: apiError(400, "VALIDATION_ERROR", nil)},
+		"429":      {api: apiError(429, "RATE_LIMITED", map[string]string{"Retry-After": "3600", "RateLimit-Limit": "100", "RateLimit-Remaining": "0"})},
+		"500":      {api: apiError(500, "UNEXPECTED_ERROR", nil)},
+		"503":      {api: apiError(503, "SERVICE_UNAVAILABLE", nil)},
+		"html-502": {api: raw(502, "text/html", "<html><body><h1>502 Bad Gateway</h1><pre>ECHO</pre></body></html>")},
+		"text-401": {api: raw(401, "text/plain", "ECHO")},
+		"bad-200":  {api: raw(200, MediaType, `{"id": "ECHO", "state": 7}`)},
+		"cut-200":  {api: raw(200, MediaType, `{"id": "ECHO`)},
+		"text-200": {api: raw(200, MediaType, "ECHO")},
+		"null-200": {api: raw(200, MediaType, "null")},
+		"redirect": {api: func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
+		}},
+		"hang-up":   {api: func(w http.ResponseWriter, r *http.Request) { hangUp(t, w) }},
+		"cancelled": {api: cancelAndWait, call: getJob(ctxCancelled), unlogged: true},
+		"done":      {call: getJob(done)},
+		"too-large": {api: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", strconv.Itoa(64<<20))
+			streamBody(w, `{"id":"`+echoCredentials(r), 64<<20)
+		}},
+
+		"grant-oauth-json": {saOnly: true, grant: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 401, map[string]any{"error": "invalid_client", "error_description": "bad " + echoCredentials(r), "error_uri": "https://x/" + echoCredentials(r)})
+		}},
+		"grant-api-error": {saOnly: true, grant: apiError(401, "INVALID_CLIENT", nil)},
+		"grant-form": {saOnly: true, grant: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
+			w.WriteHeader(400)
+			_, _ = io.WriteString(w, url.Values{"error": {"invalid_client"}, "error_description": {echoCredentials(r)}}.Encode())
+		}},
+		"grant-error-code-200": {saOnly: true, grant: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"error": echoCredentials(r)})
+		}},
+		"grant-no-token": {saOnly: true, grant: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"token_type": "Bearer", "note": echoCredentials(r)})
+		}},
+		"grant-html-500": {saOnly: true, grant: raw(500, "text/html", "<pre>ECHO</pre>")},
+		"grant-text-200": {saOnly: true, grant: raw(200, "application/json", "ECHO")},
+		"grant-429":      {saOnly: true, grant: apiError(429, "RATE_LIMITED", map[string]string{"Retry-After": "3600"})},
+		"grant-redirect": {saOnly: true, grant: func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/api/oauth/elsewhere", http.StatusPermanentRedirect)
+		}},
+		"grant-hang-up":   {saOnly: true, grant: func(w http.ResponseWriter, r *http.Request) { hangUp(t, w) }},
+		"grant-cancelled": {saOnly: true, grant: cancelAndWait, call: getJob(ctxCancelled)},
+	}
+}
+
+// TestNoSecretInAnyErrorPath runs every error path in every auth mode with canary
+// credentials, and scans every text the SDK produces for them: the error in every fmt form,
+// each error it wraps, the APIError's fields, the Client and its options printed, the debug
+// log, and the message of any panic.
+func TestNoSecretInAnyErrorPath(t *testing.T) {
+	for _, mode := range secModes() {
+		for name, tc := range leakCases(t) {
+			if tc.saOnly && mode.name != "service-account" {
+				continue
+			}
+			t.Run(mode.name+"/"+name, func(t *testing.T) {
+				// leakCases again, so that this subtest's contexts and handlers are its own.
+				tc := leakCases(t)[name]
+				api := tc.api
+				if api == nil {
+					api = func(w http.ResponseWriter, r *http.Request) { t.Errorf("%s reached the API", r.URL) }
+				}
+				srv := secAuthServer(t, tc.grant, api)
+				var logs bytes.Buffer
+				opts := []Option{
+					WithBaseURL(srv.URL), mode.option,
+					WithRetry(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond}),
+					WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+				}
+				c, err := NewClient(opts...)
+				if err != nil {
+					t.Fatalf("NewClient: %v", err)
+				}
+				call := tc.call
+				if call == nil {
+					call = getJob(context.Background())
+				}
+
+				var texts []string
+				got, err := func() (got bool, err error) {
+					defer func() {
+						if p := recover(); p != nil {
+							texts = append(texts, fmt.Sprint(p))
+							t.Errorf("panic: %v", p)
+						}
+					}()
+					return call(c)
+				}()
+				if err == nil || got {
+					t.Fatalf("got a result %v and error %v; want only an error", got, err)
+				}
+				for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+					texts = append(texts, fmt.Sprintf(verb, err), fmt.Sprintf(verb, c), fmt.Sprintf(verb, *c), fmt.Sprintf(verb, opts))
+				}
+				for e := range errorTree(err) {
+					texts = append(texts, e.Error(), fmt.Sprintf("%#v", e), fmt.Sprintf("%+v", e))
+				}
+				var apiErr *APIError
+				if errors.As(err, &apiErr) {
+					texts = append(texts, fmt.Sprintf("%#v", *apiErr), string(apiErr.Body), fmt.Sprintf("%v", apiErr.Parameters))
+				}
+				texts = append(texts, logs.String())
+				if logs.Len() == 0 && tc.api != nil && !tc.unlogged {
+					t.Errorf("no debug record was logged")
+				}
+				for _, text := range texts {
+					for _, canary := range canaryForms {
+						if strings.Contains(text, canary) {
+							t.Errorf("a credential leaked:\n%s", text)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// errorTree yields err and every error it wraps, through Unwrap() error and Unwrap() []error.
+func errorTree(err error) iter.Seq[error] {
+	return func(yield func(error) bool) {
+		var walk func(error) bool
+		walk = func(e error) bool {
+			if e == nil {
+				return true
+			}
+			if !yield(e) {
+				return false
+			}
+			switch u := e.(type) {
+			case interface{ Unwrap() error }:
+				return walk(u.Unwrap())
+			case interface{ Unwrap() []error }:
+				for _, e := range u.Unwrap() {
+					if !walk(e) {
+						return false
+					}
+				}
+			}
+			return true
+		}
+		walk(err)
+	}
 }
