@@ -3,6 +3,8 @@ package atlas
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -239,11 +243,16 @@ func secModes() []secMode {
 }
 
 // secAuthServer starts a loopback server that speaks every auth mode's protocol in front of
-// api: a digest challenge for requests without digest credentials, and a token endpoint at
-// /api/oauth/token that grants canaryGrantedToken (or runs grant when it is not nil). api
-// sees only authenticated requests.
+// api; see secAuthHandler.
 func secAuthServer(t *testing.T, grant, api http.HandlerFunc) *httptest.Server {
 	t.Helper()
+	return secServer(t, secAuthHandler(grant, api))
+}
+
+// secAuthHandler answers a digest challenge to requests without credentials, and serves a
+// token endpoint at /api/oauth/token that grants canaryGrantedToken (or runs grant when it is
+// not nil). api sees only requests that carry credentials.
+func secAuthHandler(grant, api http.HandlerFunc) http.HandlerFunc {
 	if grant == nil {
 		grant = func(w http.ResponseWriter, r *http.Request) {
 			if id, pw, ok := r.BasicAuth(); !ok || id != canaryClientID || pw != canaryClientSecret {
@@ -254,7 +263,7 @@ func secAuthServer(t *testing.T, grant, api http.HandlerFunc) *httptest.Server {
 			_ = json.NewEncoder(w).Encode(map[string]any{"access_token": canaryGrantedToken, "token_type": "Bearer", "expires_in": 3600})
 		}
 	}
-	return secServer(t, func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == tokenPath {
 			grant(w, r)
 			return
@@ -265,7 +274,7 @@ func secAuthServer(t *testing.T, grant, api http.HandlerFunc) *httptest.Server {
 			return
 		}
 		api(w, r)
-	})
+	}
 }
 
 // canaryForms are the canary credentials in every form a text could hold them: raw, in hex
@@ -519,5 +528,115 @@ func errorTree(err error) iter.Seq[error] {
 			return true
 		}
 		walk(err)
+	}
+}
+
+// TestDefaultTransportRequiresTLS12 checks the setting itself: every client built without a
+// transport of its own gets it.
+func TestDefaultTransportRequiresTLS12(t *testing.T) {
+	if v := newDefaultTransport().TLSClientConfig.MinVersion; v < tls.VersionTLS12 {
+		t.Fatalf("the default transport's MinVersion is %s, want TLS 1.2 or newer", tls.VersionName(v))
+	}
+}
+
+// tlsServer starts a TLS server whose versions are limited by minV and maxV, speaking every
+// auth mode, counting the API requests that get through, with its handshake errors kept out
+// of the test's output.
+func tlsServer(t *testing.T, minV, maxV uint16, hits *atomic.Int32) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(secAuthHandler(nil, func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", MediaType)
+		_, _ = io.WriteString(w, `{"id":"`+secExportID+`","exportBucketId":"`+secGroupID+`"}`)
+	}))
+	srv.TLS = &tls.Config{MinVersion: minV, MaxVersion: maxV}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestTLS11ServerIsRefused makes one real handshake with a server that speaks at most TLS 1.1:
+// the client's default transport must refuse it. Two controls keep the test honest: the same
+// client, trusting the same kind of certificate, succeeds with a TLS 1.2+ server, and a
+// transport that allows TLS 1.0 does get through to the TLS 1.1 server.
+func TestTLS11ServerIsRefused(t *testing.T) {
+	for _, mode := range secModes() {
+		t.Run(mode.name, func(t *testing.T) {
+			get := func(srv *httptest.Server) (*ExportJob, error) {
+				c := secClient(t, srv.URL, mode.option)
+				tr := defaultTransportOf(c)
+				if tr == nil {
+					t.Fatal("the client does not use the default transport")
+				}
+				roots := x509.NewCertPool()
+				roots.AddCert(srv.Certificate())
+				tr.TLSClientConfig.RootCAs = roots
+				t.Cleanup(tr.CloseIdleConnections)
+				return c.Exports.Get(context.Background(), secGroupID, secCluster, secExportID)
+			}
+
+			var modern, old atomic.Int32
+			if job, err := get(tlsServer(t, tls.VersionTLS12, 0, &modern)); err != nil || job == nil {
+				t.Fatalf("control: Get from a TLS 1.2+ server failed: %v", err)
+			}
+
+			srv := tlsServer(t, tls.VersionTLS10, tls.VersionTLS11, &old)
+			job, err := get(srv)
+			if err == nil || job != nil {
+				t.Fatalf("Get from a TLS 1.1 server succeeded, want a handshake failure")
+			}
+			if !strings.Contains(err.Error(), "protocol version") {
+				t.Errorf("err = %v, want a protocol version failure", err)
+			}
+			if n := old.Load(); n != 0 {
+				t.Errorf("the TLS 1.1 server handled %d requests, want 0", n)
+			}
+
+			// Control: the server does speak TLS 1.1 to a client that allows it.
+			roots := x509.NewCertPool()
+			roots.AddCert(srv.Certificate())
+			loose := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS10}}
+			defer loose.CloseIdleConnections()
+			resp, err := (&http.Client{Transport: loose}).Get(srv.URL)
+			if err != nil {
+				t.Fatalf("control: a TLS 1.0+ client cannot reach the TLS 1.1 server: %v", err)
+			}
+			_ = resp.Body.Close()
+			if resp.TLS == nil || resp.TLS.Version != tls.VersionTLS11 {
+				t.Fatalf("control: the server did not speak TLS 1.1")
+			}
+		})
+	}
+}
+
+// TestPlainHTTPOnlyToLoopback checks that NewClient refuses plain http to any host that is
+// not loopback, and never repeats a password given in the URL.
+func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	for _, base := range []string{
+		"http://cloud.mongodb.com",
+		"http://example.com:80",
+		"http://10.0.0.1:8080",
+		"http://0.0.0.0:8080",
+		"http://localhost.example.com",
+		"http://127.0.0.1.nip.io",
+		"http://2130706433", // 127.0.0.1 as one number: not an address Go parses as loopback
+		"http://[fe80::1]",
+		"ftp://127.0.0.1",
+		"http://user:" + canaryPrivateKey + "@example.com",
+		"https://user:" + canaryPrivateKey + "@example.com",
+	} {
+		_, err := NewClient(WithBaseURL(base), WithAccessToken("t"))
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("NewClient(%s) err = %v, want ErrInvalidArgument", base, err)
+		}
+		if err != nil && strings.Contains(err.Error(), canaryPrivateKey) {
+			t.Errorf("NewClient(%s) err = %q repeats the URL's password", base, err)
+		}
+	}
+	for _, base := range []string{"http://127.0.0.1:1", "http://127.9.9.9", "http://localhost:8080", "http://LOCALHOST", "http://[::1]:8080", "https://example.com"} {
+		if _, err := NewClient(WithBaseURL(base), WithAccessToken("t")); err != nil {
+			t.Errorf("NewClient(%s) = %v, want it accepted", base, err)
+		}
 	}
 }
