@@ -1,0 +1,324 @@
+package atlastest
+
+import (
+	"crypto/md5"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// digestRealm is the realm Atlas names in its digest challenges.
+const digestRealm = "MMS Public API"
+
+// nonce is one digest nonce the server issued.
+type nonce struct {
+	issued time.Time
+	uses   int
+	seen   map[uint64]bool // nonce counts already used: a repeat is a replay
+}
+
+// authResult says how a request's credentials fared.
+type authResult int
+
+const (
+	authOK      authResult = iota
+	authMissing            // no Authorization header
+	authBad                // wrong or malformed credentials
+	authStale              // a correct digest response for a nonce that wore out
+	authBearer             // a bearer token that is unknown, revoked or expired
+)
+
+// authenticate checks the request's credentials and, when they fail, answers 401 itself.
+// Digest failures and missing credentials carry a fresh challenge; a failed bearer token does
+// not, because a service-account client cannot answer one.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
+	res, detail := s.checkCredentials(r)
+	if res == authOK {
+		return true
+	}
+	if res != authBearer {
+		w.Header().Set("WWW-Authenticate", s.challenge(res == authStale))
+	}
+	writeAPIError(w, r, http.StatusUnauthorized, "UNAUTHORIZED", detail)
+	return false
+}
+
+// checkCredentials classifies the Authorization header and gives a detail message for failures.
+func (s *Server) checkCredentials(r *http.Request) (authResult, string) {
+	h := r.Header.Get("Authorization")
+	scheme, rest, _ := strings.Cut(h, " ")
+	switch {
+	case h == "":
+		return authMissing, "You are not authorized for this resource."
+	case strings.EqualFold(scheme, "Digest"):
+		return s.checkDigest(r, rest)
+	case strings.EqualFold(scheme, "Bearer"):
+		return s.checkBearer(strings.TrimSpace(rest))
+	default:
+		return authBad, fmt.Sprintf("Unsupported authorization scheme %q.", scheme)
+	}
+}
+
+// challenge issues a new nonce and returns the WWW-Authenticate value carrying it.
+func (s *Server) challenge(stale bool) string {
+	n := base64.StdEncoding.EncodeToString(randomBytes(24))
+	s.mu.Lock()
+	now := s.now()
+	for k, v := range s.nonces { // drop worn-out nonces so the map stays small
+		if s.nonceStale(v, now) {
+			delete(s.nonces, k)
+		}
+	}
+	s.nonces[n] = &nonce{issued: now, seen: map[uint64]bool{}}
+	s.challenges++
+	s.mu.Unlock()
+	return fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth", stale=%t, opaque="%s"`,
+		digestRealm, n, stale, s.opaque)
+}
+
+// nonceStale reports whether n may no longer authenticate a request. Callers hold s.mu.
+func (s *Server) nonceStale(n *nonce, now time.Time) bool {
+	if s.cfg.nonceLifetime > 0 && !now.Before(n.issued.Add(s.cfg.nonceLifetime)) {
+		return true
+	}
+	return s.cfg.nonceUses > 0 && n.uses >= s.cfg.nonceUses
+}
+
+// ExpireNonces makes every digest nonce issued so far stale, so the next digest request of
+// each client is re-challenged with stale=true.
+func (s *Server) ExpireNonces() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.nonces)
+}
+
+// checkDigest verifies an RFC 7616 digest response (MD5, qop=auth) against the server's own
+// computation, then checks the nonce: only a correct response can be told its nonce is stale.
+func (s *Server) checkDigest(r *http.Request, header string) (authResult, string) {
+	p, err := parseAuthParams(header)
+	if err != nil {
+		return authBad, "Malformed digest authorization: " + err.Error() + "."
+	}
+	for _, k := range []string{"username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce"} {
+		if p[k] == "" {
+			return authBad, fmt.Sprintf("Digest authorization lacks %s.", k)
+		}
+	}
+	switch {
+	case p["username"] != s.PublicKey:
+		return authBad, "Invalid API key."
+	case p["realm"] != digestRealm:
+		return authBad, fmt.Sprintf("Digest realm must be %q.", digestRealm)
+	case p["algorithm"] != "" && !strings.EqualFold(p["algorithm"], "MD5"):
+		return authBad, "Digest algorithm must be MD5."
+	case p["qop"] != "auth":
+		return authBad, `Digest qop must be "auth".`
+	case p["opaque"] != s.opaque:
+		return authBad, "Digest opaque does not match the challenge."
+	case p["uri"] != r.RequestURI:
+		return authBad, "Digest uri does not match the request URI."
+	}
+	nc, err := strconv.ParseUint(p["nc"], 16, 64)
+	if err != nil || len(p["nc"]) != 8 {
+		return authBad, "Digest nc must be 8 hexadecimal digits."
+	}
+	ha1 := md5Hex(p["username"] + ":" + digestRealm + ":" + s.PrivateKey)
+	ha2 := md5Hex(r.Method + ":" + p["uri"])
+	want := md5Hex(strings.Join([]string{ha1, p["nonce"], p["nc"], p["cnonce"], "auth", ha2}, ":"))
+	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(p["response"]))) != 1 {
+		return authBad, "Invalid API key or digest response."
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.nonces[p["nonce"]]
+	if !ok || s.nonceStale(n, s.now()) {
+		return authStale, "The digest nonce is stale; answer the new challenge."
+	}
+	if n.seen[nc] {
+		return authStale, "The digest nonce count was already used."
+	}
+	n.seen[nc] = true
+	n.uses++
+	return authOK, ""
+}
+
+// md5Hex is the H() of RFC 7616 for the MD5 algorithm.
+func md5Hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// parseAuthParams parses the comma-separated auth-params of an Authorization header:
+// name=token or name="quoted string" with backslash escapes.
+func parseAuthParams(s string) (map[string]string, error) {
+	params := map[string]string{}
+	for {
+		s = strings.TrimLeft(s, " \t,")
+		if s == "" {
+			return params, nil
+		}
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 {
+			return nil, fmt.Errorf("expected name=value at %q", s)
+		}
+		name := strings.ToLower(strings.TrimSpace(s[:eq]))
+		s = strings.TrimLeft(s[eq+1:], " \t")
+		var value string
+		if strings.HasPrefix(s, `"`) {
+			var b strings.Builder
+			i := 1
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				b.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, fmt.Errorf("unterminated quoted value of %s", name)
+			}
+			value, s = b.String(), s[i+1:]
+		} else {
+			end := strings.IndexByte(s, ',')
+			if end < 0 {
+				end = len(s)
+			}
+			value, s = strings.TrimSpace(s[:end]), s[end:]
+		}
+		params[name] = value
+	}
+}
+
+// checkBearer accepts a token the token endpoint granted that is neither revoked nor expired.
+func (s *Server) checkBearer(token string) (authResult, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.tokens[token]
+	switch {
+	case !ok:
+		return authBearer, "Invalid or revoked access token."
+	case !s.now().Before(exp):
+		return authBearer, "The access token has expired."
+	}
+	return authOK, ""
+}
+
+// oauthError is the RFC 6749 §5.2 error body of the token and revocation endpoints.
+type oauthError struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description,omitempty"`
+}
+
+// tokenResponse is the RFC 6749 §5.1 answer of the token endpoint.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+}
+
+// writeOAuthError answers a token or revocation request that failed.
+func writeOAuthError(w http.ResponseWriter, r *http.Request, status int, code, desc string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+digestRealm+`"`)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeBody(w, r, status, mediaTypeJSON, oauthError{Error: code, ErrorDescription: desc})
+}
+
+// clientAuthenticated checks HTTP Basic client credentials. RFC 6749 §2.3.1 has clients
+// form-encode the id and secret before Basic encoding them, so both are unescaped first.
+func (s *Server) clientAuthenticated(r *http.Request) bool {
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	id, err1 := url.QueryUnescape(id)
+	secret, err2 := url.QueryUnescape(secret)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	idOK := subtle.ConstantTimeCompare([]byte(id), []byte(s.ClientID))
+	secretOK := subtle.ConstantTimeCompare([]byte(secret), []byte(s.ClientSecret))
+	return idOK&secretOK == 1
+}
+
+// grantToken serves POST /api/oauth/token (client credentials grant).
+func (s *Server) grantToken(w http.ResponseWriter, r *http.Request) {
+	if !s.clientAuthenticated(r) {
+		writeOAuthError(w, r, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, r, http.StatusBadRequest, "invalid_request", "The form body cannot be parsed.")
+		return
+	}
+	switch gt := r.PostForm.Get("grant_type"); gt {
+	case "client_credentials":
+	case "":
+		writeOAuthError(w, r, http.StatusBadRequest, "invalid_request", "grant_type is required.")
+		return
+	default:
+		writeOAuthError(w, r, http.StatusBadRequest, "unsupported_grant_type",
+			fmt.Sprintf("Grant type %q is not supported.", gt))
+		return
+	}
+	if !s.allow(w, r, s.tokenLimiter) {
+		return
+	}
+	token := base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	s.mu.Lock()
+	now := s.now()
+	for k, exp := range s.tokens { // forget expired tokens so the map stays small
+		if !now.Before(exp) {
+			delete(s.tokens, k)
+		}
+	}
+	s.tokens[token] = now.Add(s.cfg.tokenLifetime)
+	s.grants++
+	s.mu.Unlock()
+
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeBody(w, r, http.StatusOK, mediaTypeJSON, tokenResponse{
+		AccessToken: token,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(s.cfg.tokenLifetime / time.Second),
+	})
+}
+
+// revokeToken serves POST /api/oauth/revoke (RFC 7009): it answers 200 whether or not the
+// token was known, so a client cannot probe for valid tokens.
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	if !s.clientAuthenticated(r) {
+		writeOAuthError(w, r, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, r, http.StatusBadRequest, "invalid_request", "The form body cannot be parsed.")
+		return
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		writeOAuthError(w, r, http.StatusBadRequest, "invalid_request", "token is required.")
+		return
+	}
+	s.mu.Lock()
+	delete(s.tokens, token)
+	s.mu.Unlock()
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+// RevokeTokens revokes every access token granted so far, as if an administrator had
+// rotated the service account's secret; clients must fetch a new token.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}

@@ -1,0 +1,115 @@
+package atlastest
+
+import (
+	"net"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Option configures a Server. Options are applied in order by NewServer; a later option
+// overrides an earlier one.
+type Option func(*config)
+
+// config is everything NewServer needs before it starts serving.
+type config struct {
+	publicKey, privateKey  string
+	clientID, clientSecret string
+	tokenLifetime          time.Duration
+	nonceLifetime          time.Duration
+	nonceUses              int
+	now                    func() time.Time
+	apiLimit               rate.Limit
+	apiBurst               int
+	tokenLimit             rate.Limit
+	tokenBurst             int
+	autoAdvance            bool
+	stepInterval           time.Duration
+	totalCollections       int32
+	listener               net.Listener
+}
+
+// Defaults. The token lifetime is the one Atlas grants; the nonce lifetime is short enough
+// that a long-running test sees a stale re-challenge, long enough that a normal one does not.
+const (
+	defaultTokenLifetime    = time.Hour
+	defaultNonceLifetime    = 5 * time.Minute
+	defaultTotalCollections = 3
+)
+
+// WithAPIKey sets the programmatic API key (digest user name and password) the server
+// accepts instead of a generated one.
+func WithAPIKey(publicKey, privateKey string) Option {
+	return func(c *config) { c.publicKey, c.privateKey = publicKey, privateKey }
+}
+
+// WithServiceAccount sets the service account (OAuth client id and secret) the server accepts
+// instead of a generated one.
+func WithServiceAccount(clientID, clientSecret string) Option {
+	return func(c *config) { c.clientID, c.clientSecret = clientID, clientSecret }
+}
+
+// WithTokenLifetime sets how long an access token lives (default one hour, as Atlas grants).
+// The token endpoint reports it as expires_in, rounded down to whole seconds.
+func WithTokenLifetime(d time.Duration) Option {
+	return func(c *config) { c.tokenLifetime = d }
+}
+
+// WithNonceLifetime sets how long a digest nonce stays fresh (default five minutes). A request
+// with a correct response for an older nonce is re-challenged with stale=true.
+func WithNonceLifetime(d time.Duration) Option {
+	return func(c *config) { c.nonceLifetime = d }
+}
+
+// WithNonceUses sets how many requests one digest nonce may authenticate before it goes stale;
+// zero (the default) means no limit.
+func WithNonceUses(n int) Option {
+	return func(c *config) { c.nonceUses = n }
+}
+
+// WithClock makes the server read time from now instead of time.Now. It drives token and
+// nonce expiry, the rate limiters, timestamps on jobs and WithStepInterval progress. Pass a
+// Clock's Now method to control time from a test. Fault delays always use real time.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
+}
+
+// WithRateLimit limits the export-job routes with a token bucket of burst requests refilled
+// at r per second. A refused request gets 429 RATE_LIMITED with Retry-After; every answer to an
+// authenticated request carries RateLimit-Limit (the burst) and RateLimit-Remaining. Without
+// this option there is no limit and no RateLimit-* header.
+func WithRateLimit(r rate.Limit, burst int) Option {
+	return func(c *config) { c.apiLimit, c.apiBurst = r, burst }
+}
+
+// WithTokenRateLimit limits grants at the token endpoint the same way (Atlas allows about ten
+// a minute: WithTokenRateLimit(rate.Every(6*time.Second), 10)). Without it grants are unlimited.
+func WithTokenRateLimit(r rate.Limit, burst int) Option {
+	return func(c *config) { c.tokenLimit, c.tokenBurst = r, burst }
+}
+
+// WithAutoAdvance makes every GET of one export job advance that job one step before it is
+// answered, so a client polling a job sees it finish. See Server.SetAutoAdvance.
+func WithAutoAdvance() Option {
+	return func(c *config) { c.autoAdvance = true }
+}
+
+// WithStepInterval makes unfinished jobs advance one step per d of server-clock time since
+// they were created or added. Steps are computed when a job is read, so with a Clock the
+// test decides when time passes; zero (the default) turns it off.
+func WithStepInterval(d time.Duration) Option {
+	return func(c *config) { c.stepInterval = d }
+}
+
+// WithTotalCollections sets exportStatus.totalCollections of jobs created through the API
+// (default 3). A job needs totalCollections+1 steps to go from Queued to Successful.
+func WithTotalCollections(n int32) Option {
+	return func(c *config) { c.totalCollections = n }
+}
+
+// WithListener makes the server accept connections on l instead of a new listener on a random
+// loopback port. The server closes l when it is closed. cmd/atlasfake uses it to serve on a
+// chosen address.
+func WithListener(l net.Listener) Option {
+	return func(c *config) { c.listener = l }
+}

@@ -1,0 +1,317 @@
+package atlastest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Route names, as Server.Requests counts them and Fault.Route matches them.
+const (
+	// RouteListExports is GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/exports.
+	RouteListExports = "listExports"
+	// RouteCreateExport is POST on the same path.
+	RouteCreateExport = "createExport"
+	// RouteGetExport is GET .../backup/exports/{exportId}.
+	RouteGetExport = "getExport"
+	// RouteToken is POST /api/oauth/token.
+	RouteToken = "token"
+	// RouteRevoke is POST /api/oauth/revoke.
+	RouteRevoke = "revoke"
+	// RouteUnknown is any other method or path; the server answers 404 or 405.
+	RouteUnknown = "unknown"
+)
+
+// Paths the fake serves.
+const (
+	exportsPath = "/api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/exports"
+	exportPath  = exportsPath + "/{exportId}"
+	tokenPath   = "/api/oauth/token"
+	revokePath  = "/api/oauth/revoke"
+)
+
+// Server is an in-memory fake of the Atlas Admin API's snapshot export job endpoints and of the
+// OAuth token endpoints, listening on a loopback address. Its methods are safe for concurrent
+// use, also while requests are being served.
+type Server struct {
+	// URL is the base URL of the server, such as http://127.0.0.1:40123, without a trailing
+	// slash. Point a client's base URL here.
+	URL string
+	// PublicKey and PrivateKey are the programmatic API key the server accepts with HTTP
+	// digest authentication.
+	PublicKey, PrivateKey string
+	// ClientID and ClientSecret are the service account the server accepts at the token
+	// endpoint.
+	ClientID, ClientSecret string
+
+	cfg    config
+	now    func() time.Time
+	orgID  string
+	opaque string
+	http   *http.Server
+	served chan struct{}      // closed when the serve loop has returned
+	stop   context.CancelFunc // cancels every request context on Close
+
+	// mu guards everything below. Handlers hold it only while they touch state, never while
+	// they wait (fault delays) or write to the network.
+	mu           sync.Mutex
+	closed       bool
+	inflight     sync.WaitGroup
+	groups       map[string]*group
+	jobs         map[string]*jobRecord
+	nonces       map[string]*nonce
+	tokens       map[string]time.Time // access token -> expiry
+	requests     map[string]int
+	challenges   int
+	grants       int
+	faults       []*pendingFault
+	apiLimiter   *rate.Limiter
+	tokenLimiter *rate.Limiter
+	autoAdvance  bool
+	access       map[string]Access
+}
+
+// NewServer starts a fake Atlas on a random loopback port (or on WithListener's listener) and
+// returns it; call Close when done. Credentials not set by options are generated. Like
+// httptest.NewServer, it panics if it cannot listen.
+func NewServer(opts ...Option) *Server {
+	cfg := config{
+		tokenLifetime:    defaultTokenLifetime,
+		nonceLifetime:    defaultNonceLifetime,
+		now:              time.Now,
+		totalCollections: defaultTotalCollections,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.publicKey == "" {
+		cfg.publicKey = randomLetters(8)
+	}
+	if cfg.privateKey == "" {
+		cfg.privateKey = randomUUID()
+	}
+	if cfg.clientID == "" {
+		cfg.clientID = "mdb_sa_id_" + newObjectID()
+	}
+	if cfg.clientSecret == "" {
+		cfg.clientSecret = "mdb_sa_sk_" + randomLetters(40)
+	}
+	ln := cfg.listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			panic(fmt.Sprintf("atlastest: failed to listen on a loopback port: %v", err))
+		}
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Server{
+		URL:          "http://" + ln.Addr().String(),
+		PublicKey:    cfg.publicKey,
+		PrivateKey:   cfg.privateKey,
+		ClientID:     cfg.clientID,
+		ClientSecret: cfg.clientSecret,
+		cfg:          cfg,
+		now:          cfg.now,
+		orgID:        newObjectID(),
+		opaque:       hex.EncodeToString(randomBytes(16)),
+		served:       make(chan struct{}),
+		stop:         stop,
+		groups:       map[string]*group{},
+		jobs:         map[string]*jobRecord{},
+		nonces:       map[string]*nonce{},
+		tokens:       map[string]time.Time{},
+		requests:     map[string]int{},
+		autoAdvance:  cfg.autoAdvance,
+	}
+	if cfg.apiBurst > 0 {
+		s.apiLimiter = rate.NewLimiter(cfg.apiLimit, cfg.apiBurst)
+	}
+	if cfg.tokenBurst > 0 {
+		s.tokenLimiter = rate.NewLimiter(cfg.tokenLimit, cfg.tokenBurst)
+	}
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	go func() {
+		defer close(s.served)
+		_ = s.http.Serve(ln) // returns http.ErrServerClosed once Close or Shutdown runs
+	}()
+	return s
+}
+
+// routes builds the mux. Method-less patterns let the fake answer a wrong method with a 405
+// ApiError, as the service does, instead of the mux's plain-text one.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(exportsPath, s.byMethod(map[string]http.Handler{
+		http.MethodGet:  s.route(RouteListExports, s.api(accessRead, s.listExports)),
+		http.MethodPost: s.route(RouteCreateExport, s.api(accessWrite, s.createExport)),
+	}))
+	mux.Handle(exportPath, s.byMethod(map[string]http.Handler{
+		http.MethodGet: s.route(RouteGetExport, s.api(accessRead, s.getExport)),
+	}))
+	mux.Handle(tokenPath, s.byMethod(map[string]http.Handler{
+		http.MethodPost: s.route(RouteToken, http.HandlerFunc(s.grantToken)),
+	}))
+	mux.Handle(revokePath, s.byMethod(map[string]http.Handler{
+		http.MethodPost: s.route(RouteRevoke, http.HandlerFunc(s.revokeToken)),
+	}))
+	mux.Handle("/", s.route(RouteUnknown, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeAPIError(w, r, http.StatusNotFound, "RESOURCE_NOT_FOUND",
+			fmt.Sprintf("Cannot find resource %s.", r.URL.Path))
+	})))
+	return mux
+}
+
+// byMethod dispatches on the request method and answers any other with 405.
+func (s *Server) byMethod(handlers map[string]http.Handler) http.Handler {
+	allow := strings.Join(slices.Sorted(maps.Keys(handlers)), ", ")
+	notAllowed := s.route(RouteUnknown, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeAPIError(w, r, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED",
+			fmt.Sprintf("Method %s is not allowed for %s.", r.Method, r.URL.Path))
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := handlers[r.Method]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		notAllowed.ServeHTTP(w, r)
+	})
+}
+
+// route counts the request under name, applies a pending fault, and otherwise hands the
+// request to h. It also tracks the request so Close can wait for it.
+func (s *Server) route(name string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			writeAPIError(w, r, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The server is shutting down.")
+			return
+		}
+		s.inflight.Add(1)
+		defer s.inflight.Done()
+		s.requests[name]++
+		f := s.takeFault(name)
+		s.mu.Unlock()
+
+		if f != nil && s.applyFault(w, r, f) {
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Close stops the server at once: it closes the listener and every connection, cancels the
+// context of requests still running (so fault delays end) and waits for their handlers to
+// return. Close may be called more than once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.stop()
+	_ = s.http.Close()
+	<-s.served
+	s.inflight.Wait()
+}
+
+// Shutdown stops the server gracefully: it stops accepting connections and waits for active
+// requests to finish until ctx ends, then closes the server as Close does. It returns ctx's
+// error if requests were still running when ctx ended.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Requests returns how many requests the server received for route (one of the Route
+// constants, such as RouteGetExport), counting those answered by a fault or an error.
+// Requests("") returns the total over all routes.
+func (s *Server) Requests(route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if route != "" {
+		return s.requests[route]
+	}
+	n := 0
+	for _, c := range s.requests {
+		n += c
+	}
+	return n
+}
+
+// DigestChallenges returns how many digest challenges (WWW-Authenticate: Digest headers) the
+// server has sent. A client that reuses its nonce sends one challenge's worth of extra round
+// trips, not one per call.
+func (s *Server) DigestChallenges() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.challenges
+}
+
+// TokenGrants returns how many access tokens the token endpoint has granted. A client that
+// caches its token asks for one per token lifetime.
+func (s *Server) TokenGrants() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.grants
+}
+
+// ResetCounters sets Requests, DigestChallenges and TokenGrants back to zero. It leaves
+// tokens, nonces, jobs and faults as they are.
+func (s *Server) ResetCounters() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.requests)
+	s.challenges = 0
+	s.grants = 0
+}
+
+// randomBytes returns n bytes from crypto/rand, which does not fail on supported platforms.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// newObjectID returns a fresh 24-hex-digit id, the shape of Atlas ids.
+func newObjectID() string {
+	return hex.EncodeToString(randomBytes(12))
+}
+
+// randomLetters returns n random lowercase letters, the shape of an API public key.
+func randomLetters(n int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyz"
+	b := randomBytes(n)
+	for i := range b {
+		b[i] = letters[int(b[i])%len(letters)]
+	}
+	return string(b)
+}
+
+// randomUUID returns a random (version 4) UUID, the shape of an API private key.
+func randomUUID() string {
+	b := randomBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
