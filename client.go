@@ -170,8 +170,17 @@ func userAgent(product string) string {
 	return ua
 }
 
+// defaultMaxConns caps the default transport's connections to the API host.
+const defaultMaxConns = 64
+
 // newDefaultTransport is a transport tuned for one API host under concurrency, with timeouts
 // so that no request hangs forever even without a context deadline.
+//
+// MaxConnsPerHost equals MaxIdleConnsPerHost so that connections are opened once and reused:
+// without the cap, a request issued just before the previous response's connection returns to
+// the idle pool dials another, and a pool already full closes the surplus, so busy clients keep
+// dialing (70-80 connections per 10,000 calls from 64 goroutines, see bench/). With it, a call
+// beyond the 64th in flight waits for a connection instead, which its context can end.
 func newDefaultTransport() *http.Transport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
@@ -184,7 +193,8 @@ func newDefaultTransport() *http.Transport {
 		ExpectContinueTimeout: 1 * time.Second,
 		IdleConnTimeout:       90 * time.Second,
 		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   64,
+		MaxIdleConnsPerHost:   defaultMaxConns,
+		MaxConnsPerHost:       defaultMaxConns,
 	}
 }
 

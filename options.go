@@ -38,7 +38,8 @@ func WithBaseURL(baseURL string) Option {
 // WithHTTPClient sets the *http.Client whose Transport, Timeout and Jar the SDK uses. The
 // caller's client is never modified: the SDK builds its own client around a copy of these
 // fields, wraps the Transport with authentication, and refuses redirects. A nil Transport
-// means the SDK's default transport, not http.DefaultTransport.
+// means the SDK's default transport, not http.DefaultTransport; it keeps at most 64
+// connections to the API host, and calls beyond 64 in flight wait for one.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) error {
 		if hc == nil {

@@ -1,0 +1,18 @@
+module github.com/atlas-exports/atlas/bench
+
+go 1.26.0
+
+require (
+	github.com/atlas-exports/atlas v0.0.0
+	github.com/mongodb-forks/digest v1.1.0
+	go.mongodb.org/atlas v0.38.0
+)
+
+require (
+	github.com/google/go-querystring v1.1.0 // indirect
+	github.com/icholy/digest v1.2.0 // indirect
+	golang.org/x/oauth2 v0.38.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
+
+replace github.com/atlas-exports/atlas => ../
