@@ -70,16 +70,27 @@ func (s *Server) challenge(stale bool) string {
 	n := base64.StdEncoding.EncodeToString(randomBytes(24))
 	s.mu.Lock()
 	now := s.now()
-	for k, v := range s.nonces { // drop worn-out nonces so the map stays small
-		if s.nonceStale(v, now) {
-			delete(s.nonces, k)
-		}
-	}
+	pruneMap(s.nonces, &s.prunes.nonces, func(v *nonce) bool { return s.nonceStale(v, now) })
 	s.nonces[n] = &nonce{issued: now, seen: map[uint64]bool{}}
 	s.challenges++
 	s.mu.Unlock()
 	return fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth", stale=%t, opaque="%s"`,
 		digestRealm, n, stale, s.opaque)
+}
+
+// pruneMap deletes the entries of m that stale reports, but only once m has doubled since the
+// last pass (*next holds that size): a client that takes a new nonce or token on every call
+// would otherwise make each issue scan every live entry, and the fake slow down as it runs.
+func pruneMap[K comparable, V any](m map[K]V, next *int, stale func(V) bool) {
+	if len(m) < *next {
+		return
+	}
+	for k, v := range m {
+		if stale(v) {
+			delete(m, k)
+		}
+	}
+	*next = max(64, 2*len(m))
 }
 
 // nonceStale reports whether n may no longer authenticate a request. Callers hold s.mu.
@@ -274,11 +285,7 @@ func (s *Server) grantToken(w http.ResponseWriter, r *http.Request) {
 	token := base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	s.mu.Lock()
 	now := s.now()
-	for k, exp := range s.tokens { // forget expired tokens so the map stays small
-		if !now.Before(exp) {
-			delete(s.tokens, k)
-		}
-	}
+	pruneMap(s.tokens, &s.prunes.tokens, func(exp time.Time) bool { return !now.Before(exp) })
 	s.tokens[token] = now.Add(s.cfg.tokenLifetime)
 	s.grants++
 	s.mu.Unlock()

@@ -75,7 +75,8 @@ type Server struct {
 	groups       map[string]*group
 	jobs         map[string]*jobRecord
 	nonces       map[string]*nonce
-	tokens       map[string]time.Time // access token -> expiry
+	tokens       map[string]time.Time         // access token -> expiry
+	prunes       struct{ nonces, tokens int } // map sizes at which pruneMap next scans
 	requests     map[string]int
 	challenges   int
 	grants       int
