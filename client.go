@@ -236,54 +236,64 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		}
 		start := time.Now()
 		resp, err := c.send(ctx, r, target)
-		if err != nil {
-			if ctx.Err() != nil {
-				return c.contextError(ctx, r, ctx.Err())
-			}
-			err = fmt.Errorf("atlas: %s %s: %w", r.method, r.path, err)
-			retryAfter := grantRetryAfter(err)
-			if attempt >= c.retry.MaxAttempts || !retryableError(err, r.retryUnsafe) || retryAfter > maxRetryAfter {
-				c.logAttempt(ctx, r, attempt, 0, time.Since(start), 0)
-				return err
-			}
-			wait := c.backoff(attempt, retryAfter)
-			c.logAttempt(ctx, r, attempt, 0, time.Since(start), wait)
-			if err := c.wait(ctx, r, wait); err != nil {
-				return err
-			}
-			continue
-		}
-		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		var (
+			failure    error
+			status     int
+			retryable  bool
+			retryAfter time.Duration
+		)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			c.logAttempt(ctx, r, attempt, 0, time.Since(start), 0)
+			return c.contextError(ctx, r, ctx.Err())
+		case err != nil:
+			failure = fmt.Errorf("atlas: %s %s: %w", r.method, r.path, err)
+			retryable = retryableError(failure, r.retryUnsafe)
+			retryAfter = grantRetryAfter(failure)
+		case resp.StatusCode >= 200 && resp.StatusCode <= 299:
 			c.logAttempt(ctx, r, attempt, resp.StatusCode, time.Since(start), 0)
 			return decodeResponse(resp, r, out)
+		default:
+			apiErr := newAPIError(resp, MaxErrorBytes)
+			apiErr.redact(bearerToken(resp.Request))
+			closeBody(resp)
+			if resp.StatusCode == http.StatusUnauthorized && c.account != nil && !reauthorized {
+				// A revoked token or clock skew: drop the token, grant once more, repeat once.
+				// The repeat does not count against the retry budget.
+				reauthorized = true
+				c.account.invalidate(bearerToken(resp.Request))
+				c.logAttempt(ctx, r, attempt, resp.StatusCode, time.Since(start), 0)
+				attempt--
+				continue
+			}
+			failure, status = apiErr, resp.StatusCode
+			retryable = !r.retryUnsafe && retryableStatus(resp.StatusCode)
+			retryAfter = apiErr.RetryAfter
 		}
-		apiErr := newAPIError(resp, MaxErrorBytes)
-		apiErr.redact(bearerToken(resp.Request))
-		closeBody(resp)
-
-		if resp.StatusCode == http.StatusUnauthorized && c.account != nil && !reauthorized {
-			// A revoked token or clock skew: drop the token, grant once more, repeat once.
-			reauthorized = true
-			c.account.invalidate(bearerToken(resp.Request))
-			c.logAttempt(ctx, r, attempt, resp.StatusCode, time.Since(start), 0)
-			attempt--
-			continue
+		wait, again := c.nextWait(ctx, attempt, retryable, retryAfter)
+		c.logAttempt(ctx, r, attempt, status, time.Since(start), wait)
+		if !again {
+			return failure
 		}
-		if attempt >= c.retry.MaxAttempts || r.retryUnsafe || !retryableStatus(resp.StatusCode) || apiErr.RetryAfter > maxRetryAfter {
-			c.logAttempt(ctx, r, attempt, resp.StatusCode, time.Since(start), 0)
-			return apiErr
-		}
-		wait := c.backoff(attempt, apiErr.RetryAfter)
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			// Waiting would outlast the caller: give them the server's answer now.
-			c.logAttempt(ctx, r, attempt, resp.StatusCode, time.Since(start), 0)
-			return apiErr
-		}
-		c.logAttempt(ctx, r, attempt, resp.StatusCode, time.Since(start), wait)
-		if err := c.wait(ctx, r, wait); err != nil {
-			return err
+		if err := c.sleep(ctx, wait); err != nil {
+			return c.contextError(ctx, r, err)
 		}
 	}
+}
+
+// nextWait decides whether a failed attempt is tried again and after how long. It gives up when
+// the attempts are spent, the failure is not retryable, the server asks for more than
+// maxRetryAfter, or the wait would outlast the context's deadline: then the caller gets the
+// server's own answer now rather than a deadline error later.
+func (c *Client) nextWait(ctx context.Context, attempt int, retryable bool, retryAfter time.Duration) (time.Duration, bool) {
+	if !retryable || attempt >= c.retry.MaxAttempts || retryAfter > maxRetryAfter {
+		return 0, false
+	}
+	wait := c.backoff(attempt, retryAfter)
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		return 0, false
+	}
+	return wait, true
 }
 
 // send makes one attempt.
@@ -311,14 +321,6 @@ func (c *Client) contextError(ctx context.Context, r request, err error) error {
 		err = ctx.Err()
 	}
 	return fmt.Errorf("atlas: %s %s: %w", r.method, r.path, err)
-}
-
-// wait sleeps d before the next attempt, ending early with the context.
-func (c *Client) wait(ctx context.Context, r request, d time.Duration) error {
-	if err := c.sleep(ctx, d); err != nil {
-		return c.contextError(ctx, r, err)
-	}
-	return nil
 }
 
 // logAttempt writes one debug record for an attempt. It never logs headers or bodies.
