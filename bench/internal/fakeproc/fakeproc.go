@@ -29,9 +29,6 @@ const (
 	PageJobs    = 500
 )
 
-// nonceLifetime is how long the fake's digest nonces live; see Run.
-const nonceLifetime = 500 * time.Millisecond
-
 // Info is the first line the process prints on stdout.
 type Info struct {
 	URL          string `json:"url"`
@@ -97,14 +94,7 @@ func Run(stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	ln := &countingListener{Listener: raw}
-	srv := atlastest.NewServer(atlastest.WithListener(ln),
-		// The fake forgets worn-out nonces by scanning all of them on each new challenge. The
-		// legacy client takes a fresh nonce per call, so with the default five-minute lifetime
-		// the fake got slower the longer it ran, and that time was charged to whichever client
-		// ran later. A short lifetime keeps the scan small; a client that reuses its nonce pays
-		// one extra round trip per lifetime, which rt/op shows. (Tokens are scanned the same way
-		// on each grant; only BenchmarkGetCold/sdk-service-account grants per call, see README.)
-		atlastest.WithNonceLifetime(nonceLifetime))
+	srv := atlastest.NewServer(atlastest.WithListener(ln))
 	defer srv.Close()
 
 	srv.AddExportJob(GroupID, Cluster, Job(ExportID, 0))
