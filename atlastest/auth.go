@@ -259,14 +259,23 @@ func (s *Server) clientAuthenticated(r *http.Request) bool {
 	return idOK&secretOK == 1
 }
 
-// grantToken serves POST /api/oauth/token (client credentials grant).
-func (s *Server) grantToken(w http.ResponseWriter, r *http.Request) {
+// clientForm authenticates the service account of an OAuth request and parses its form; when
+// either fails it answers with the OAuth error itself and reports false.
+func (s *Server) clientForm(w http.ResponseWriter, r *http.Request) bool {
 	if !s.clientAuthenticated(r) {
 		writeOAuthError(w, r, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
-		return
+		return false
 	}
 	if err := r.ParseForm(); err != nil {
 		writeOAuthError(w, r, http.StatusBadRequest, "invalid_request", "The form body cannot be parsed.")
+		return false
+	}
+	return true
+}
+
+// grantToken serves POST /api/oauth/token (client credentials grant).
+func (s *Server) grantToken(w http.ResponseWriter, r *http.Request) {
+	if !s.clientForm(w, r) {
 		return
 	}
 	switch gt := r.PostForm.Get("grant_type"); gt {
@@ -302,12 +311,7 @@ func (s *Server) grantToken(w http.ResponseWriter, r *http.Request) {
 // revokeToken serves POST /api/oauth/revoke (RFC 7009): it answers 200 whether or not the
 // token was known, so a client cannot probe for valid tokens.
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
-	if !s.clientAuthenticated(r) {
-		writeOAuthError(w, r, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, r, http.StatusBadRequest, "invalid_request", "The form body cannot be parsed.")
+	if !s.clientForm(w, r) {
 		return
 	}
 	token := r.PostForm.Get("token")
