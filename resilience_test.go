@@ -1,0 +1,119 @@
+package atlas_test
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
+
+	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
+)
+
+// These tests drive the retry, re-grant and rate-limit behaviour against the atlastest fake's
+// own faults, as a user's integration test would.
+
+// rsFake starts a fake holding one job and a service-account client for it whose backoff
+// waits are recorded, not slept.
+func rsFake(t *testing.T, opts ...atlastest.Option) (*atlastest.Server, *atlas.Client, string, *sleeps) {
+	t.Helper()
+	srv := atlastest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	id := srv.AddExportJob(lcGroup, lcCluster, &atlas.ExportJob{ExportBucketID: lcBucket, State: atlas.ExportStateQueued})
+	c, err := atlas.NewClient(atlas.WithBaseURL(srv.URL), atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret))
+	require.NoError(t, err)
+	return srv, c, id, recordSleeps(c)
+}
+
+func TestFakeRetryAfterIsWaitedForThenTheGetSucceeds(t *testing.T) {
+	srv, c, id, slept := rsFake(t)
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
+
+	job, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+	require.NoError(t, err)
+	assert.Equal(t, id, job.ID)
+	assert.Equal(t, 2, srv.Requests(atlastest.RouteGetExport))
+	require.Len(t, slept.Waits(), 1)
+	assert.GreaterOrEqual(t, slept.Waits()[0], 7*time.Second, "Retry-After is a floor on the wait")
+}
+
+func TestFakeServerErrorsExhaustTheAttempts(t *testing.T) {
+	srv, c, id, slept := rsFake(t)
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: http.StatusBadGateway, Times: atlas.DefaultMaxAttempts})
+
+	job, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+	require.ErrorIs(t, err, atlas.ErrServer)
+	assert.Nil(t, job)
+	assert.Equal(t, atlas.DefaultMaxAttempts, srv.Requests(atlastest.RouteGetExport))
+	assert.Len(t, slept.Waits(), atlas.DefaultMaxAttempts-1)
+}
+
+func TestFakeRevokedTokenIsReplacedByOneGrant(t *testing.T) {
+	srv, c, id, _ := rsFake(t)
+	_, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+	require.NoError(t, err)
+	require.Equal(t, 1, srv.TokenGrants())
+
+	srv.RevokeTokens()
+	_, err = c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.TokenGrants(), "one new grant after the 401")
+	assert.Equal(t, 3, srv.Requests(atlastest.RouteGetExport), "the refused request is repeated once")
+}
+
+func TestFakeClientRateLimitKeepsAFleetInsideTheServersBudget(t *testing.T) {
+	// The fake allows bursts of 3 and refills one every 50ms. Six goroutines at once overrun
+	// it; the same six behind a client limit of one request per 100ms do not.
+	fleet := func(t *testing.T, opts ...atlas.Option) (refused int) {
+		srv := atlastest.NewServer(atlastest.WithRateLimit(20, 3))
+		t.Cleanup(srv.Close)
+		id := srv.AddExportJob(lcGroup, lcCluster, &atlas.ExportJob{ExportBucketID: lcBucket})
+		c, err := atlas.NewClient(append([]atlas.Option{atlas.WithBaseURL(srv.URL),
+			atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret),
+			atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1})}, opts...)...)
+		require.NoError(t, err)
+		// Grant the token first, so the fleet's requests leave as the limiter releases them
+		// rather than all together once the grant is done.
+		_, err = c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+		require.NoError(t, err)
+
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for range 6 {
+			wg.Go(func() {
+				_, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+				if err != nil {
+					assert.ErrorIs(t, err, atlas.ErrRateLimited)
+					mu.Lock()
+					refused++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		return refused
+	}
+	assert.Positive(t, fleet(t), "without a client limit the fleet collects 429s")
+	assert.Zero(t, fleet(t, atlas.WithRateLimit(rate.Limit(10), 1)), "with one, it stays inside the budget")
+}
+
+func TestFakeRateLimitWithoutAClientLimitIsTypedAndCarriesTheHeaders(t *testing.T) {
+	srv, c, id, _ := rsFake(t, atlastest.WithRateLimit(0.001, 2))
+	for range 2 {
+		_, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+		require.NoError(t, err)
+	}
+	_, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+	require.ErrorIs(t, err, atlas.ErrRateLimited)
+	var apiErr *atlas.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusTooManyRequests, apiErr.StatusCode)
+	assert.Greater(t, apiErr.RetryAfter, time.Minute, "the fake asks for more than the client waits")
+	require.NotNil(t, apiErr.RateLimit)
+	assert.Equal(t, atlas.RateLimit{Limit: 2, Remaining: 0}, *apiErr.RateLimit)
+	assert.Equal(t, 3, srv.Requests(atlastest.RouteGetExport), "a Retry-After over a minute is not waited for")
+}
