@@ -1,6 +1,7 @@
 package atlas_test
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"testing"
@@ -116,4 +117,32 @@ func TestFakeRateLimitWithoutAClientLimitIsTypedAndCarriesTheHeaders(t *testing.
 	require.NotNil(t, apiErr.RateLimit)
 	assert.Equal(t, atlas.RateLimit{Limit: 2, Remaining: 0}, *apiErr.RateLimit)
 	assert.Equal(t, 3, srv.Requests(atlastest.RouteGetExport), "a Retry-After over a minute is not waited for")
+}
+
+func TestWaitBacksOffWhileNothingChangesAndResetsOnProgress(t *testing.T) {
+	srv, c, id, _ := rsFake(t)
+	var waits []time.Duration
+	atlas.SetSleep(c, func(_ context.Context, d time.Duration) error {
+		waits = append(waits, d) // Wait calls it from the caller's goroutine
+		if len(waits) >= 5 {
+			srv.AdvanceExport(id) // the job moves only after five unchanged polls
+		}
+		return nil
+	})
+
+	job, err := c.Exports.Wait(t.Context(), lcGroup, lcCluster, id, &atlas.WaitOptions{
+		PollInterval: 10 * time.Second,
+		MaxInterval:  30 * time.Second,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, atlas.ExportStateSuccessful, job.State)
+	require.GreaterOrEqual(t, len(waits), 6)
+	assert.Equal(t, []time.Duration{
+		10 * time.Second,         // first wait: PollInterval
+		15 * time.Second,         // unchanged: grows by half
+		22500 * time.Millisecond, // unchanged again
+		30 * time.Second,         // capped at MaxInterval
+		30 * time.Second,         // stays at the cap
+		10 * time.Second,         // the job moved: back to PollInterval
+	}, waits[:6])
 }
