@@ -94,27 +94,24 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 // among all goroutines, renews it shortly before it expires, and grants anew once when the API
 // answers 401 to it. At most one grant is in flight per client.
 func WithServiceAccount(clientID, clientSecret string) Option {
-	return func(s *settings) error {
-		if clientID == "" || clientSecret == "" {
-			return invalid("WithServiceAccount", "the client ID and secret must both be set")
-		}
-		s.creds.kinds = append(s.creds.kinds, authServiceAccount)
-		s.creds.user = clientID
-		s.creds.password = secret(clientSecret)
-		return nil
-	}
+	return withKeyPair(authServiceAccount, "WithServiceAccount", "the client ID and secret must both be set", clientID, clientSecret)
 }
 
 // WithDigest authenticates with a programmatic API key over HTTP digest (RFC 7616). The
 // server's challenge is reused, so steady-state calls take one round trip.
 func WithDigest(publicKey, privateKey string) Option {
+	return withKeyPair(authDigest, "WithDigest", "the public and private keys must both be set", publicKey, privateKey)
+}
+
+// withKeyPair is the option of an auth mode that takes a user and a secret, both required.
+func withKeyPair(kind authKind, name, missing, user, password string) Option {
 	return func(s *settings) error {
-		if publicKey == "" || privateKey == "" {
-			return invalid("WithDigest", "the public and private keys must both be set")
+		if user == "" || password == "" {
+			return invalid(name, missing)
 		}
-		s.creds.kinds = append(s.creds.kinds, authDigest)
-		s.creds.user = publicKey
-		s.creds.password = secret(privateKey)
+		s.creds.kinds = append(s.creds.kinds, kind)
+		s.creds.user = user
+		s.creds.password = secret(password)
 		return nil
 	}
 }
