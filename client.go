@@ -254,14 +254,15 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			c.logAttempt(ctx, r, attempt, resp.StatusCode, time.Since(start), 0)
 			return decodeResponse(resp, r, out)
 		default:
+			sentToken := bearerToken(resp.Request)
 			apiErr := newAPIError(resp, MaxErrorBytes)
-			apiErr.redact(bearerToken(resp.Request))
+			apiErr.redact(sentToken)
 			closeBody(resp)
 			if resp.StatusCode == http.StatusUnauthorized && c.account != nil && !reauthorized {
 				// A revoked token or clock skew: drop the token, grant once more, repeat once.
 				// The repeat does not count against the retry budget.
 				reauthorized = true
-				c.account.invalidate(bearerToken(resp.Request))
+				c.account.invalidate(sentToken)
 				c.logAttempt(ctx, r, attempt, resp.StatusCode, time.Since(start), 0)
 				attempt--
 				continue
