@@ -477,7 +477,7 @@ func TestServiceAccountGrantRetriedAfterServerError(t *testing.T) {
 	c := newClient(t, srv, atlas.WithServiceAccount(testClientID, testSecret))
 	slept := recordSleeps(c)
 
-	// A failed grant happens before the request is sent, so even a create may be retried.
+	// A failed grant happens before the request is sent, so the call is retried after a wait.
 	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, ts.grants.Load())
