@@ -21,9 +21,16 @@ import (
 // Version is this SDK's version, sent in the User-Agent as atlas-go/Version.
 const Version = "0.1.0"
 
-// MediaType is the one resource version the API declares for the export-job operations. It is
-// sent as Accept on every request and as the Content-Type of request bodies.
-const MediaType = "application/vnd.atlas.2023-01-01+json"
+// Resource versions. Atlas versions each operation separately by a date in the media type;
+// every request sends its operation's own as Accept, and as Content-Type of its body.
+const (
+	// MediaType is the 2023-01-01 resource version: export jobs, snapshots, and deleting an
+	// export bucket.
+	MediaType = "application/vnd.atlas.2023-01-01+json"
+	// MediaTypeExportBuckets is the 2024-05-30 resource version: listing, reading, creating and
+	// updating export buckets.
+	MediaTypeExportBuckets = "application/vnd.atlas.2024-05-30+json"
+)
 
 // DefaultBaseURL is the Atlas Administration API's address.
 const DefaultBaseURL = "https://cloud.mongodb.com"
