@@ -166,7 +166,7 @@ func ExampleExportsService_Wait_failed() {
 	job, err := client.Exports.Wait(context.Background(), "32b6e34b3d91647abb20e7b8", "Cluster0", id, nil)
 	var failed *atlas.ExportFailedError
 	if errors.As(err, &failed) {
-		fmt.Println(job.State, failed.StateReason().ErrorCode, errors.Is(err, atlas.ErrExportFailed))
+		fmt.Println(job.State, failed.Job.StateReason.ErrorCode, errors.Is(err, atlas.ErrExportFailed))
 	}
 	// Output:
 	// Failed EXPORT_BUCKET_ACCESS_DENIED true

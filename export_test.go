@@ -2,6 +2,7 @@ package atlas
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -15,8 +16,14 @@ func SetSleep(c *Client, sleep func(ctx context.Context, d time.Duration) error)
 var SleepContext = sleepContext
 
 // SetTokenClock replaces the clock a service-account client uses to decide when its cached
-// token needs renewing. Call it before the client's first request.
-func SetTokenClock(c *Client, now func() time.Time) { c.account.now = now }
+// token needs renewing and when a refused token may be replaced. Call it before the client's
+// first request.
+func SetTokenClock(c *Client, now func() time.Time) {
+	c.transport.(*bearerAuth).tokens.(*serviceAccount).now = now
+}
+
+// MinGrantInterval is how long a service-account client keeps a token at least.
+const MinGrantInterval = minGrantInterval
 
 // CollectOptions applies opts as NewClient does and returns what they collected, so that a
 // test can print it.
@@ -28,4 +35,19 @@ func CollectOptions(opts ...Option) (any, error) {
 		}
 	}
 	return s, nil
+}
+
+// defaultTransportOf returns the transport NewClient built under a client's auth when no
+// WithHTTPClient transport was given, so that a TLS test can make it trust its test server's
+// certificate before the first request. It returns nil when the client has another transport.
+func defaultTransportOf(c *Client) *http.Transport {
+	var base http.RoundTripper
+	switch t := c.transport.(type) {
+	case *bearerAuth:
+		base = t.base
+	case *digestAuth:
+		base = t.base
+	}
+	tr, _ := base.(*http.Transport)
+	return tr
 }

@@ -3,7 +3,6 @@ module github.com/atlas-exports/atlas
 go 1.26.0
 
 require (
-	github.com/icholy/digest v1.2.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/oauth2 v0.38.0

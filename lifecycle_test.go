@@ -524,7 +524,7 @@ func TestWaitEndsWithTheFailureReason(t *testing.T) {
 			require.ErrorIs(t, err, atlas.ErrExportFailed)
 			var failed *atlas.ExportFailedError
 			require.ErrorAs(t, err, &failed)
-			assert.Equal(t, tc.reason, failed.StateReason())
+			assert.Equal(t, tc.reason, failed.Job.StateReason)
 			assert.Equal(t, tc.state, failed.Job.State)
 			require.NotNil(t, job, "the job comes back with the error")
 			assert.Equal(t, tc.state, job.State)

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
@@ -71,7 +70,7 @@ func WithAccessToken(token string) Option {
 			return invalid("WithAccessToken", "the token is empty")
 		}
 		s.creds.kinds = append(s.creds.kinds, authAccessToken)
-		s.creds.accessToken = secret(token)
+		s.creds.accessToken = seal(token)
 		return nil
 	}
 }
@@ -111,7 +110,7 @@ func withKeyPair(kind authKind, name, missing, user, password string) Option {
 		}
 		s.creds.kinds = append(s.creds.kinds, kind)
 		s.creds.user = user
-		s.creds.password = secret(password)
+		s.creds.password = seal(password)
 		return nil
 	}
 }
@@ -154,49 +153,11 @@ func WithLogger(logger *slog.Logger) Option {
 	}
 }
 
-// RetryPolicy says how often and how long a client retries. Zero fields take the defaults:
-// 4 attempts, backoff from 500ms to 20s.
-//
-// Only requests that are safe to repeat are retried: GETs after a 429, 500, 502, 503 or 504,
-// or a connection error; a POST only when the connection could not be made at all, since a
-// duplicate export job costs money. Waits grow exponentially with full jitter between
-// MinBackoff and MaxBackoff; a Retry-After header is a floor on the wait. A Retry-After longer
-// than a minute, or a wait that would pass the context's deadline, ends the retries at once.
-type RetryPolicy struct {
-	// MaxAttempts is the number of attempts, the first included; 1 turns retries off.
-	MaxAttempts int
-	// MinBackoff is the shortest wait between attempts.
-	MinBackoff time.Duration
-	// MaxBackoff is the longest wait between attempts, unless Retry-After asks for more.
-	MaxBackoff time.Duration
-}
-
-// Retry defaults, used for zero RetryPolicy fields.
-const (
-	DefaultMaxAttempts = 4
-	DefaultMinBackoff  = 500 * time.Millisecond
-	DefaultMaxBackoff  = 20 * time.Second
-)
-
-// withDefaults fills zero fields.
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxAttempts == 0 {
-		p.MaxAttempts = DefaultMaxAttempts
+// userAgent builds the User-Agent header.
+func userAgent(product string) string {
+	ua := "atlas-go/" + Version
+	if product != "" {
+		ua = product + " " + ua
 	}
-	if p.MinBackoff == 0 {
-		p.MinBackoff = DefaultMinBackoff
-		if p.MaxBackoff > 0 {
-			// A caller who capped the waits below the default minimum asked for short waits.
-			p.MinBackoff = min(p.MinBackoff, p.MaxBackoff)
-		}
-	}
-	if p.MaxBackoff == 0 {
-		p.MaxBackoff = max(DefaultMaxBackoff, p.MinBackoff)
-	}
-	return p
-}
-
-// invalid builds the error an option returns.
-func invalid(name, reason string) error {
-	return &InvalidArgumentError{Name: name, Reason: reason}
+	return ua
 }

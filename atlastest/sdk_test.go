@@ -121,7 +121,7 @@ func TestSDKCreateAndWait(t *testing.T) {
 	require.ErrorIs(t, err, atlas.ErrExportFailed)
 	var failed *atlas.ExportFailedError
 	require.ErrorAs(t, err, &failed)
-	assert.Equal(t, &reason, failed.StateReason())
+	assert.Equal(t, &reason, failed.Job.StateReason)
 }
 
 func TestSDKPagesThroughAll(t *testing.T) {

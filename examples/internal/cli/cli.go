@@ -79,7 +79,7 @@ func Explain(err error, notFound string) string {
 	switch {
 	case errors.As(err, &failed):
 		msg := "export job " + failed.Job.ID + " ended " + string(failed.Job.State)
-		if r := failed.StateReason(); r != nil {
+		if r := failed.Job.StateReason; r != nil {
 			msg += ": " + strings.TrimPrefix(r.ErrorCode+": "+r.Message, ": ")
 		}
 		return msg

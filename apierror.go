@@ -1,0 +1,229 @@
+package atlas
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// APIError is a response with a non-2xx status. When the body was an Atlas ApiError document
+// its fields are decoded; otherwise Body holds the start of the raw body (an HTML page from a
+// proxy, say) and the ApiError fields are empty. A call returns it inside a *RequestError.
+//
+// Match it with errors.As, or test its kind with errors.Is and the sentinels: ErrUnauthorized,
+// ErrForbidden, ErrNotFound, ErrRateLimited, ErrServer. Every text it took from the server has
+// the client's credentials replaced by [redacted].
+type APIError struct {
+	// StatusCode is the HTTP status of the response.
+	StatusCode int
+	// Method and Path are the request's method and URL path.
+	Method, Path string
+	// ErrorCode is Atlas' application error code, such as RESOURCE_NOT_FOUND.
+	ErrorCode string
+	// Reason is Atlas' short description of the status.
+	Reason string
+	// Detail describes the specific conditions of this error.
+	Detail string
+	// Parameters are the values Atlas gives to explain the error.
+	Parameters []any
+	// BadRequestDetail lists the request fields a 400 refused.
+	BadRequestDetail BadRequestDetail
+	// Body is the raw body, at most MaxErrorBytes bytes, kept only when it was not an ApiError
+	// document.
+	Body []byte
+	// RetryAfter is the wait the server asked for in Retry-After; zero when absent.
+	RetryAfter time.Duration
+	// RateLimit holds the RateLimit-Limit and RateLimit-Remaining headers; nil when absent.
+	RateLimit *RateLimit
+}
+
+// BadRequestDetail lists the violations of a refused request body.
+type BadRequestDetail struct {
+	// Fields holds one entry per violation.
+	Fields []FieldViolation `json:"fields,omitempty"`
+}
+
+// FieldViolation names one field of a request and why it was refused.
+type FieldViolation struct {
+	// Description says why the field was refused.
+	Description string `json:"description"`
+	// Field is the path to the field in the request body.
+	Field string `json:"field"`
+}
+
+// RateLimit is the rate-limit state a response reported in its RateLimit-* headers.
+type RateLimit struct {
+	// Limit is the maximum number of requests in the current window.
+	Limit int
+	// Remaining is the number of requests left in the current window.
+	Remaining int
+}
+
+// Error names the status, the errorCode and the detail. The request is named by the
+// *RequestError around it.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteByte(' ')
+		b.WriteString(t)
+	}
+	if e.ErrorCode != "" {
+		b.WriteString(" (" + e.ErrorCode + ")")
+	}
+	if e.Detail != "" {
+		b.WriteString(": " + e.Detail)
+	}
+	for _, f := range e.BadRequestDetail.Fields {
+		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Description)
+	}
+	return b.String()
+}
+
+// Is reports whether target is the sentinel for this error's status or errorCode.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests || strings.Contains(e.ErrorCode, "RATE_LIMITED")
+	case ErrServer:
+		return e.StatusCode >= 500 && e.StatusCode <= 599
+	}
+	return false
+}
+
+// apiErrorBody is the wire form of the API's ApiError schema.
+type apiErrorBody struct {
+	Detail           string           `json:"detail"`
+	Error            *int             `json:"error"`
+	ErrorCode        string           `json:"errorCode"`
+	Parameters       []any            `json:"parameters"`
+	Reason           string           `json:"reason"`
+	BadRequestDetail BadRequestDetail `json:"badRequestDetail"`
+}
+
+// newAPIError turns a non-2xx response and the start of its body (at most MaxErrorBytes)
+// into an *APIError, with every text taken from the server passed through redact.
+func newAPIError(resp *http.Response, body []byte, redact func(string) string) *APIError {
+	e := &APIError{StatusCode: resp.StatusCode}
+	if resp.Request != nil {
+		e.Method = resp.Request.Method
+		e.Path = resp.Request.URL.EscapedPath()
+	}
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	e.RateLimit = parseRateLimit(resp.Header)
+
+	var doc apiErrorBody
+	if json.Unmarshal(body, &doc) == nil && doc.Error != nil && doc.ErrorCode != "" {
+		e.ErrorCode = redact(doc.ErrorCode)
+		e.Reason = redact(doc.Reason)
+		e.Detail = redact(doc.Detail)
+		e.Parameters = doc.Parameters
+		for i, p := range e.Parameters {
+			e.Parameters[i] = redactJSON(redact, p)
+		}
+		e.BadRequestDetail = doc.BadRequestDetail
+		for i := range e.BadRequestDetail.Fields {
+			f := &e.BadRequestDetail.Fields[i]
+			f.Field, f.Description = redact(f.Field), redact(f.Description)
+		}
+		return e
+	}
+	e.Body = sanitizeBody([]byte(redact(string(body))), MaxErrorBytes)
+	return e
+}
+
+// redactJSON applies redact to every string, key included, of a value decoded from JSON.
+func redactJSON(redact func(string) string, v any) any {
+	switch v := v.(type) {
+	case string:
+		return redact(v)
+	case []any:
+		for i := range v {
+			v[i] = redactJSON(redact, v[i])
+		}
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[redact(k)] = redactJSON(redact, x)
+		}
+		return m
+	}
+	return v
+}
+
+// sanitizeBody keeps a raw body printable and within limit bytes: valid UTF-8, trimmed, nil
+// when empty, never aliasing b. Replacing invalid bytes with U+FFFD (three bytes each) can
+// grow the body past the limit, so it is cut again, at a rune boundary.
+func sanitizeBody(b []byte, limit int) []byte {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil
+	}
+	if !utf8.Valid(b) {
+		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
+	}
+	if len(b) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		b = b[:cut]
+	}
+	return bytes.Clone(b)
+}
+
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date; zero when absent
+// or unreadable. A number of seconds too large for a Duration, even too large for an int64,
+// saturates to the longest Duration: a server that asks for forever is not asking for nothing.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if isDigits(v) {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > math.MaxInt64/int64(time.Second) {
+			return math.MaxInt64
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// parseRateLimit reads the RateLimit-Limit and RateLimit-Remaining headers; nil when either
+// is missing or unreadable.
+func parseRateLimit(h http.Header) *RateLimit {
+	limit, err1 := strconv.Atoi(h.Get("RateLimit-Limit"))
+	remaining, err2 := strconv.Atoi(h.Get("RateLimit-Remaining"))
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	return &RateLimit{Limit: limit, Remaining: remaining}
+}

@@ -1,0 +1,75 @@
+package atlas
+
+import (
+	"os"
+	"strings"
+)
+
+// The environment variables NewClientFromEnv reads: those of the Atlas CLI and the Terraform
+// provider.
+const (
+	EnvClientID       = "MONGODB_ATLAS_CLIENT_ID"
+	EnvClientSecret   = "MONGODB_ATLAS_CLIENT_SECRET"
+	EnvPublicAPIKey   = "MONGODB_ATLAS_PUBLIC_API_KEY"
+	EnvPrivateAPIKey  = "MONGODB_ATLAS_PRIVATE_API_KEY"
+	EnvPublicKey      = "MONGODB_ATLAS_PUBLIC_KEY"
+	EnvPrivateKey     = "MONGODB_ATLAS_PRIVATE_KEY"
+	EnvAccessToken    = "MONGODB_ATLAS_ACCESS_TOKEN"
+	EnvBaseURL        = "MONGODB_ATLAS_BASE_URL"
+	envCredentialList = EnvClientID + "/" + EnvClientSecret + ", " + EnvPublicAPIKey + "/" + EnvPrivateAPIKey +
+		", " + EnvPublicKey + "/" + EnvPrivateKey + " or " + EnvAccessToken
+)
+
+// NewClientFromEnv builds a Client from the environment, as the Atlas CLI and the Terraform
+// provider read it: a service account (MONGODB_ATLAS_CLIENT_ID and _CLIENT_SECRET), an API key
+// for digest (MONGODB_ATLAS_PUBLIC_API_KEY and _PRIVATE_API_KEY, or MONGODB_ATLAS_PUBLIC_KEY
+// and _PRIVATE_KEY), or a bearer token (MONGODB_ATLAS_ACCESS_TOKEN), and the base URL from
+// MONGODB_ATLAS_BASE_URL when set. An empty variable counts as unset.
+//
+// Exactly one credential must be complete. None, half a pair, or two different ones are an
+// error wrapping ErrInvalidArgument that names the variables, never their values; both API
+// key spellings holding the same key count as one. opts are applied after the environment's
+// (a user agent, a logger, a retry policy; WithBaseURL overrides the variable).
+func NewClientFromEnv(opts ...Option) (*Client, error) {
+	var found []Option
+	var names []string
+	pair := func(user, secret string, option func(string, string) Option) error {
+		u, s := os.Getenv(user), os.Getenv(secret)
+		switch {
+		case u == "" && s == "":
+			return nil
+		case u == "":
+			return invalid("environment", secret+" is set but "+user+" is not")
+		case s == "":
+			return invalid("environment", user+" is set but "+secret+" is not")
+		}
+		found, names = append(found, option(u, s)), append(names, user+"/"+secret)
+		return nil
+	}
+	if err := pair(EnvClientID, EnvClientSecret, WithServiceAccount); err != nil {
+		return nil, err
+	}
+	if err := pair(EnvPublicKey, EnvPrivateKey, WithDigest); err != nil {
+		return nil, err
+	}
+	sameKey := os.Getenv(EnvPublicKey) == os.Getenv(EnvPublicAPIKey) && os.Getenv(EnvPrivateKey) == os.Getenv(EnvPrivateAPIKey)
+	if !sameKey || os.Getenv(EnvPublicKey) == "" {
+		if err := pair(EnvPublicAPIKey, EnvPrivateAPIKey, WithDigest); err != nil {
+			return nil, err
+		}
+	}
+	if tok := os.Getenv(EnvAccessToken); tok != "" {
+		found, names = append(found, WithAccessToken(tok)), append(names, EnvAccessToken)
+	}
+	switch len(found) {
+	case 0:
+		return nil, invalid("environment", "no credential: set "+envCredentialList)
+	case 1:
+	default:
+		return nil, invalid("environment", "more than one credential is set ("+strings.Join(names, ", ")+"): set exactly one")
+	}
+	if base := os.Getenv(EnvBaseURL); base != "" {
+		found = append(found, WithBaseURL(base))
+	}
+	return NewClient(append(found, opts...)...)
+}

@@ -1,0 +1,212 @@
+package atlas
+
+import (
+	"context"
+	"iter"
+	"time"
+)
+
+// SnapshotsService has the Cloud Backup snapshot operations of replica sets and sharded
+// clusters: where the snapshot an export needs comes from. Use it as Client.Snapshots.
+type SnapshotsService struct {
+	client *Client
+}
+
+// snapshotsPath checks the arguments and returns the escaped path of a cluster's snapshots.
+func snapshotsPath(ctx context.Context, groupID, clusterName string) (string, error) {
+	cluster, err := clusterPath(ctx, groupID, clusterName)
+	return cluster + "/backup/snapshots", err
+}
+
+// List returns one page of a replica set's snapshots. opts may be nil.
+//
+// GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots
+//
+// It needs the Project Read Only role. groupID must be 24 lowercase hex characters and
+// clusterName must match ^[a-zA-Z0-9][a-zA-Z0-9-]*$, else the error wraps ErrInvalidArgument
+// and nothing is sent. Expect ErrNotFound for an unknown group or cluster, ErrUnauthorized and
+// ErrForbidden for credentials, ErrRateLimited and ErrServer once retries are spent.
+func (s *SnapshotsService) List(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*SnapshotPage, error) {
+	path, err := snapshotsPath(ctx, groupID, clusterName)
+	if err != nil {
+		return nil, err
+	}
+	return s.list(ctx, path, opts)
+}
+
+// ListSharded returns one page of a sharded cluster's snapshots. opts may be nil.
+//
+// GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots/shardedClusters
+//
+// It needs the Project Read Only role. The errors are those of List.
+func (s *SnapshotsService) ListSharded(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*SnapshotPage, error) {
+	path, err := snapshotsPath(ctx, groupID, clusterName)
+	if err != nil {
+		return nil, err
+	}
+	return s.list(ctx, path+"/shardedClusters", opts)
+}
+
+func (s *SnapshotsService) list(ctx context.Context, path string, opts *ListOptions) (*SnapshotPage, error) {
+	r, err := listRequest(path, MediaType, opts)
+	if err != nil {
+		return nil, err
+	}
+	return doJSON[SnapshotPage](ctx, s.client, r)
+}
+
+// All walks every snapshot of a replica set, page by page, as ExportsService.All walks jobs.
+func (s *SnapshotsService) All(ctx context.Context, groupID, clusterName string, opts *ListOptions) iter.Seq2[*Snapshot, error] {
+	return walk(ctx, opts, func(ctx context.Context, o *ListOptions) ([]*Snapshot, int, []Link, error) {
+		p, err := s.List(ctx, groupID, clusterName, o)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return p.Results, p.TotalCount, p.Links, nil
+	})
+}
+
+// Get returns one replica-set snapshot.
+//
+// GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots/{snapshotId}
+//
+// It needs the Project Read Only role. Expect ErrNotFound for an unknown group, cluster or
+// snapshot, ErrInvalidResponse for an answer about another snapshot, and the errors of List.
+func (s *SnapshotsService) Get(ctx context.Context, groupID, clusterName, snapshotID string) (*Snapshot, error) {
+	path, err := snapshotsPath(ctx, groupID, clusterName)
+	if err != nil {
+		return nil, err
+	}
+	return s.get(ctx, path, snapshotID)
+}
+
+// GetSharded returns one sharded-cluster snapshot.
+//
+// GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots/shardedCluster/{snapshotId}
+//
+// It needs the Project Read Only role. The errors are those of Get.
+func (s *SnapshotsService) GetSharded(ctx context.Context, groupID, clusterName, snapshotID string) (*Snapshot, error) {
+	path, err := snapshotsPath(ctx, groupID, clusterName)
+	if err != nil {
+		return nil, err
+	}
+	return s.get(ctx, path+"/shardedCluster", snapshotID)
+}
+
+func (s *SnapshotsService) get(ctx context.Context, path, snapshotID string) (*Snapshot, error) {
+	path, err := idPath(path, "snapshotID", snapshotID)
+	if err != nil {
+		return nil, err
+	}
+	r := get(path, MediaType)
+	snap, err := doJSON[Snapshot](ctx, s.client, r)
+	if err != nil {
+		return nil, err
+	}
+	return sameID(s.client, r, "snapshot", snapshotID, snap.ID, snap)
+}
+
+// Take starts an on-demand snapshot of a replica set and returns it, usually queued; Wait
+// follows it until it completes. req may be nil.
+//
+// POST /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots
+//
+// It needs the Project Backup Creator role. A negative RetentionInDays wraps
+// ErrInvalidArgument and sends nothing. Like every create it is repeated only when the
+// server certainly did not act on it. Expect the errors of List, and a 409 *APIError while
+// another snapshot is being taken.
+func (s *SnapshotsService) Take(ctx context.Context, groupID, clusterName string, req *TakeSnapshotRequest) (*Snapshot, error) {
+	path, err := snapshotsPath(ctx, groupID, clusterName)
+	if err != nil {
+		return nil, err
+	}
+	if req == nil {
+		req = &TakeSnapshotRequest{}
+	}
+	if req.RetentionInDays < 0 {
+		return nil, invalid("RetentionInDays", "must be at least 1 (0 to leave it to Atlas)")
+	}
+	r, err := post(path, MediaType, req)
+	if err != nil {
+		return nil, err
+	}
+	return doJSON[Snapshot](ctx, s.client, r)
+}
+
+// Latest returns the newest completed snapshot of a replica set: the one a nightly export
+// wants. It walks the cluster's snapshots (one request per page of 500) and picks the
+// completed one with the latest CreatedAt. A cluster without one is ErrNotFound.
+func (s *SnapshotsService) Latest(ctx context.Context, groupID, clusterName string) (*Snapshot, error) {
+	var latest *Snapshot
+	for snap, err := range s.All(ctx, groupID, clusterName, &ListOptions{ItemsPerPage: maxPageResults}) {
+		if err != nil {
+			return nil, err
+		}
+		if snap.Status == SnapshotStatusCompleted && (latest == nil || snap.CreatedAt.After(latest.CreatedAt)) {
+			latest = snap
+		}
+	}
+	if latest == nil {
+		path, _ := snapshotsPath(ctx, groupID, clusterName)
+		return nil, &RequestError{Method: "GET", Path: path, Err: noCompletedSnapshot{}}
+	}
+	return latest, nil
+}
+
+// noCompletedSnapshot is Latest's answer for a cluster without a completed snapshot.
+type noCompletedSnapshot struct{}
+
+func (noCompletedSnapshot) Error() string        { return "no completed snapshot" }
+func (noCompletedSnapshot) Is(target error) bool { return target == ErrNotFound }
+
+// SnapshotWaitOptions tunes SnapshotsService.Wait. The zero value polls every 10 seconds,
+// backing off to once a minute while nothing changes.
+type SnapshotWaitOptions struct {
+	// PollInterval is the wait between polls, and the wait again after any change.
+	PollInterval time.Duration
+	// MaxInterval caps the wait between polls as it grows while nothing changes.
+	MaxInterval time.Duration
+	// MaxWait ends the wait with an error matching context.DeadlineExceeded after this long;
+	// zero means no limit but the context's.
+	MaxWait time.Duration
+	// OnProgress, when set, is called with the snapshot after every poll, from Wait's
+	// goroutine.
+	OnProgress func(*Snapshot)
+}
+
+// Wait polls a replica-set snapshot with Get until it is completed or failed. opts may be nil.
+//
+// Completed returns the snapshot and nil; failed returns it and a *SnapshotFailedError, which
+// matches ErrSnapshotFailed. A status this SDK does not know keeps it waiting. Polling backs
+// off and ends as ExportsService.Wait does, and returns the snapshot as last seen with the
+// error when a poll fails, the context ends or MaxWait passes.
+func (s *SnapshotsService) Wait(ctx context.Context, groupID, clusterName, snapshotID string, opts *SnapshotWaitOptions) (*Snapshot, error) {
+	if err := checkContext(ctx); err != nil {
+		return nil, err
+	}
+	o := SnapshotWaitOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	iv, err := checkIntervals(o.PollInterval, o.MaxInterval, o.MaxWait)
+	if err != nil {
+		return nil, err
+	}
+	return wait(ctx, s.client, iv, poller[Snapshot]{
+		what: "snapshot " + snapshotID,
+		read: func(ctx context.Context) (*Snapshot, error) {
+			return s.Get(ctx, groupID, clusterName, snapshotID)
+		},
+		outcome: func(snap *Snapshot) (bool, error) {
+			switch snap.Status {
+			case SnapshotStatusCompleted:
+				return true, nil
+			case SnapshotStatusFailed:
+				return true, &SnapshotFailedError{Snapshot: snap}
+			}
+			return false, nil
+		},
+		progressed: func(prev, cur *Snapshot) bool { return prev.Status != cur.Status },
+		onProgress: o.OnProgress,
+	})
+}
