@@ -22,11 +22,13 @@ import (
 )
 
 // The spec's examples for the path parameters; clusterName has none, so a name its pattern
-// allows.
+// allows. Every example id of the document is this one, so Prism's example answers carry the
+// id that was asked for.
 const (
 	prismGroup   = "32b6e34b3d91647abb20e7b8"
 	prismCluster = "Cluster0"
 	prismExport  = "32b6e34b3d91647abb20e7b8"
+	prismID      = "32b6e34b3d91647abb20e7b8"
 )
 
 // prismViolation is one entry of Prism's sl-violations header.
@@ -134,6 +136,58 @@ func TestRequestsPassPrismValidation(t *testing.T) {
 		require.NoError(t, err)
 	})
 
+	t.Run("Ensure", func(t *testing.T) {
+		job, err := c.Exports.Ensure(ctx, prismGroup, prismCluster, &atlas.CreateExportJobRequest{SnapshotID: prismID, ExportBucketID: prismID})
+		require.NoError(t, err)
+		assert.NotEmpty(t, job.ID)
+	})
+	t.Run("ExportBuckets", func(t *testing.T) {
+		page, err := c.ExportBuckets.List(ctx, prismGroup, &atlas.ListOptions{PageNum: 1, ItemsPerPage: 10})
+		require.NoError(t, err)
+		assert.NotEmpty(t, page.Results)
+		for b, err := range c.ExportBuckets.All(ctx, prismGroup, nil) {
+			require.NoError(t, err)
+			assert.NotEmpty(t, b.ID)
+			break
+		}
+		b, err := c.ExportBuckets.Get(ctx, prismGroup, prismID)
+		require.NoError(t, err)
+		assert.Equal(t, prismID, b.ID, "the id is _id on the wire")
+		for _, req := range []*atlas.CreateExportBucketRequest{
+			{CloudProvider: atlas.CloudProviderAWS, BucketName: "export-bucket", IAMRoleID: prismID, RequirePrivateNetworking: true},
+			{CloudProvider: atlas.CloudProviderAzure, RoleID: prismID, ServiceURL: "https://examplestorageaccount.blob.core.windows.net/exportcontainer"},
+			{CloudProvider: atlas.CloudProviderGCP, BucketName: "export-bucket", RoleID: prismID},
+		} {
+			_, err := c.ExportBuckets.Create(ctx, prismGroup, req)
+			require.NoError(t, err, "%s", req.CloudProvider)
+		}
+		_, err = c.ExportBuckets.Update(ctx, prismGroup, prismID, &atlas.UpdateExportBucketRequest{RequirePrivateNetworking: true})
+		require.NoError(t, err)
+		require.NoError(t, c.ExportBuckets.Delete(ctx, prismGroup, prismID))
+	})
+	t.Run("Snapshots", func(t *testing.T) {
+		page, err := c.Snapshots.List(ctx, prismGroup, prismCluster, &atlas.ListOptions{ItemsPerPage: 5, OmitCount: true})
+		require.NoError(t, err)
+		assert.NotEmpty(t, page.Results)
+		_, err = c.Snapshots.Get(ctx, prismGroup, prismCluster, prismID)
+		require.NoError(t, err)
+		_, err = c.Snapshots.ListSharded(ctx, prismGroup, prismCluster, nil)
+		require.NoError(t, err)
+		_, err = c.Snapshots.GetSharded(ctx, prismGroup, prismCluster, prismID)
+		require.NoError(t, err)
+		_, err = c.Snapshots.Take(ctx, prismGroup, prismCluster, &atlas.TakeSnapshotRequest{Description: "before export", RetentionInDays: 1})
+		require.NoError(t, err)
+		_, err = c.Snapshots.Take(ctx, prismGroup, prismCluster, nil)
+		require.NoError(t, err)
+	})
+	t.Run("Client.Do", func(t *testing.T) {
+		var page atlas.SnapshotPage
+		err := c.Do(ctx, &atlas.Request{Method: http.MethodGet, Version: "2023-01-01",
+			Path: "/api/atlas/v2/groups/" + prismGroup + "/clusters/" + prismCluster + "/backup/snapshots"}, &page)
+		require.NoError(t, err)
+		assert.NotEmpty(t, page.Results)
+	})
+
 	seen, bad := pt.violations()
 	assert.Positive(t, seen)
 	assert.Empty(t, bad, "Prism found requests the document does not allow")
@@ -142,6 +196,7 @@ func TestRequestsPassPrismValidation(t *testing.T) {
 	// mean something (a permissive server at ATLAS_PRISM_URL would fail here).
 	t.Run("control: Prism refuses", func(t *testing.T) {
 		path := base + "/api/atlas/v2/groups/" + prismGroup + "/clusters/" + prismCluster + "/backup/exports"
+		buckets := base + "/api/atlas/v2/groups/" + prismGroup + "/backup/exportBuckets"
 		for _, tc := range []struct {
 			name, method, url, auth, accept, contentType, body string
 		}{
@@ -150,6 +205,8 @@ func TestRequestsPassPrismValidation(t *testing.T) {
 			{"no credentials", http.MethodGet, path, "", atlas.MediaType, "", ""},
 			{"a body without exportBucketId", http.MethodPost, path, "Bearer x", atlas.MediaType, atlas.MediaType, `{"snapshotId":"` + prismExport + `"}`},
 			{"a text/plain Content-Type", http.MethodPost, path, "Bearer x", atlas.MediaType, "text/plain", `{"snapshotId":"` + prismExport + `","exportBucketId":"` + prismGroup + `"}`},
+			{"a bucket read with the export jobs' version", http.MethodGet, buckets + "/" + prismID, "Bearer x", atlas.MediaType, "", ""},
+			{"a bucket of an unknown cloud", http.MethodPost, buckets, "Bearer x", atlas.MediaTypeExportBuckets, atlas.MediaTypeExportBuckets, `{"cloudProvider":"IBM","bucketName":"export-bucket"}`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				req, err := http.NewRequestWithContext(ctx, tc.method, tc.url, strings.NewReader(tc.body))
