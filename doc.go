@@ -1,31 +1,31 @@
 // Package atlas is a typed Go client for the MongoDB Atlas Administration API v2's Cloud
-// Backup snapshot export jobs: read one job, list them, create one, and wait for it to finish.
+// Backup export workflow: find or take a snapshot (Client.Snapshots), find or create an export
+// bucket (Client.ExportBuckets), export the snapshot at most once and wait for it
+// (Client.Exports), and know exactly what happened.
 //
 // A Client authenticates in one of the three ways Atlas does: a service account (OAuth 2.0
 // client credentials, WithServiceAccount), a programmatic API key (HTTP digest, WithDigest),
 // or a bearer token the caller already holds (WithAccessToken, WithTokenSource).
+// NewClientFromEnv reads them from the variables the Atlas CLI reads.
 //
-//	client, err := atlas.NewClient(atlas.WithServiceAccount(
-//		os.Getenv("MONGODB_ATLAS_CLIENT_ID"), os.Getenv("MONGODB_ATLAS_CLIENT_SECRET")))
+//	client, err := atlas.NewClientFromEnv()
 //	if err != nil {
 //		return err
 //	}
-//	job, err := client.Exports.Get(ctx, groupID, "Cluster0", exportID)
-//	switch {
-//	case errors.Is(err, atlas.ErrNotFound):
-//		// no such group, cluster or job
-//	case err != nil:
+//	snap, err := client.Snapshots.Latest(ctx, groupID, "Cluster0")
+//	if err != nil {
+//		return err // errors.Is(err, atlas.ErrNotFound): no completed snapshot yet
+//	}
+//	job, err := client.Exports.Ensure(ctx, groupID, "Cluster0",
+//		&atlas.CreateExportJobRequest{SnapshotID: snap.ID, ExportBucketID: bucketID})
+//	if err != nil {
 //		return err
 //	}
-//	fmt.Println(job.State, job.ExportStatus)
+//	job, err = client.Exports.Wait(ctx, groupID, "Cluster0", job.ID, nil)
 //
-// Every failure is typed: an *APIError for a non-2xx response (matched with errors.Is against
-// ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited, ErrServer), ErrInvalidArgument
-// for arguments refused before any request, ErrInvalidResponse for a 2xx body that is not the
-// promised document, and the context's own error when it ends.
-//
-// GET requests are retried on 429, 5xx and connection errors with jittered exponential
-// backoff that honours Retry-After (see RetryPolicy); a create is never sent twice.
+// Every failure is typed and matched with errors.Is and errors.As; Client.Do reaches any other
+// operation of the API with the same auth, retries and errors. The README's tables list the
+// errors, what is retried, and how many requests each operation costs.
 //
 // Package atlastest is a fake Atlas for testing code that uses this package without an
 // Atlas account; cmd/atlasfake serves the same fake as a standalone process.

@@ -3,9 +3,10 @@
 //	get-export -group 32b6e34b3d91647abb20e7b8 -cluster Cluster0 -export 5f4007f327a3bd7b6f4103c5
 //	get-export -demo
 //
-// Credentials come from MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET (a service
-// account) or MONGODB_ATLAS_PUBLIC_KEY and MONGODB_ATLAS_PRIVATE_KEY (an API key);
-// MONGODB_ATLAS_BASE_URL overrides the API's address. With -demo it starts the atlastest fake
+// Credentials come from the environment as atlas.NewClientFromEnv reads it (the Atlas CLI's
+// variables: MONGODB_ATLAS_CLIENT_ID and _CLIENT_SECRET for a service account,
+// MONGODB_ATLAS_PUBLIC_KEY and _PRIVATE_KEY for an API key); MONGODB_ATLAS_BASE_URL overrides
+// the API's address. With -demo it starts the atlastest fake
 // in-process with one job and runs the same code against it, with the fake's API key.
 package main
 
@@ -14,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/atlas-exports/atlas"
@@ -43,11 +43,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 
-	getenv := os.Getenv
+	var srv *atlastest.Server
 	if *demo {
-		srv := demoServer()
+		srv = demoServer()
 		defer srv.Close()
-		getenv = cli.DemoEnv(srv)
 		*group, *cluster, *export = or(*group, cli.DemoGroup), or(*cluster, cli.DemoCluster), or(*export, DemoExport)
 	}
 	if *group == "" || *cluster == "" || *export == "" || fs.NArg() > 0 {
@@ -56,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	client, err := cli.ClientFromEnv(getenv, atlas.WithUserAgent("get-export-example"))
+	client, err := cli.Client(srv, atlas.WithUserAgent("get-export-example"))
 	if err != nil {
 		fmt.Fprintln(stderr, "get-export:", err)
 		return 1

@@ -15,7 +15,7 @@ import (
 )
 
 func TestDemoPrintsTheSeededJob(t *testing.T) {
-	clitest.SetEnv(t, map[string]string{cli.EnvClientID: "ignored-by-demo", cli.EnvClientSecret: "ignored-by-demo"})
+	clitest.SetEnv(t, map[string]string{atlas.EnvClientID: "ignored-by-demo", atlas.EnvClientSecret: "ignored-by-demo"})
 	code, stdout, stderr := clitest.Run(t, run, "-demo")
 	require.Equal(t, 0, code, "stderr: %s", stderr)
 	assert.Empty(t, stderr)
@@ -66,9 +66,9 @@ func TestRealModeAgainstTheFake(t *testing.T) {
 	const denied = "5c8b1b2bd5b7e1a2b3c4d5e6"
 	srv.AddCluster(denied, cli.DemoCluster)
 	srv.DenyGroup(denied)
-	digest := map[string]string{cli.EnvBaseURL: srv.URL, cli.EnvPublicKey: srv.PublicKey, cli.EnvPrivateKey: srv.PrivateKey}
-	account := map[string]string{cli.EnvBaseURL: srv.URL, cli.EnvClientID: srv.ClientID, cli.EnvClientSecret: srv.ClientSecret}
-	wrongKey := map[string]string{cli.EnvBaseURL: srv.URL, cli.EnvPublicKey: srv.PublicKey, cli.EnvPrivateKey: "wrong"}
+	digest := map[string]string{atlas.EnvBaseURL: srv.URL, atlas.EnvPublicKey: srv.PublicKey, atlas.EnvPrivateKey: srv.PrivateKey}
+	account := map[string]string{atlas.EnvBaseURL: srv.URL, atlas.EnvClientID: srv.ClientID, atlas.EnvClientSecret: srv.ClientSecret}
+	wrongKey := map[string]string{atlas.EnvBaseURL: srv.URL, atlas.EnvPublicKey: srv.PublicKey, atlas.EnvPrivateKey: "wrong"}
 
 	for _, tc := range []struct {
 		name     string
@@ -85,8 +85,8 @@ func TestRealModeAgainstTheFake(t *testing.T) {
 		{"wrong key", wrongKey, cli.DemoGroup, id, 1, "get-export: credentials refused (401): check "},
 		{"no access", digest, denied, id, 1, "get-export: access denied (403): "},
 		{"bad group", digest, "Project-1", id, 1, "get-export: invalid groupID: must be 24 lowercase hexadecimal characters"},
-		{"no credentials", map[string]string{cli.EnvBaseURL: srv.URL}, cli.DemoGroup, id, 1, "get-export: no credentials: set MONGODB_ATLAS_CLIENT_ID"},
-		{"bad base URL", map[string]string{cli.EnvBaseURL: "http://example.com", cli.EnvPublicKey: "k", cli.EnvPrivateKey: "p"}, cli.DemoGroup, id, 1,
+		{"no credentials", map[string]string{atlas.EnvBaseURL: srv.URL}, cli.DemoGroup, id, 1, "get-export: bad configuration: environment: no credential: set MONGODB_ATLAS_CLIENT_ID"},
+		{"bad base URL", map[string]string{atlas.EnvBaseURL: "http://example.com", atlas.EnvPublicKey: "k", atlas.EnvPrivateKey: "p"}, cli.DemoGroup, id, 1,
 			"get-export: bad configuration: WithBaseURL: plain http is only allowed to a loopback host"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

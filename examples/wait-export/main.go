@@ -16,8 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/atlas-exports/atlas"
@@ -57,12 +55,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 
-	getenv := os.Getenv
+	var srv *atlastest.Server
 	if *demo {
-		srv := atlastest.NewServer(atlastest.WithAutoAdvance(), atlastest.WithTotalCollections(DemoCollections))
+		srv = atlastest.NewServer(atlastest.WithAutoAdvance(), atlastest.WithTotalCollections(DemoCollections))
 		defer srv.Close()
-		srv.AddCluster(cli.DemoGroup, cli.DemoCluster)
-		getenv = cli.DemoEnv(srv)
+		srv.AddSnapshot(cli.DemoGroup, cli.DemoCluster, &atlas.Snapshot{ID: DemoSnapshot, Status: atlas.SnapshotStatusCompleted})
+		srv.AddExportBucket(cli.DemoGroup, &atlas.ExportBucket{ID: DemoBucket, CloudProvider: atlas.CloudProviderAWS,
+			BucketName: "demo-exports", IAMRoleID: "5f4007f327a3bd7b6f4103c5"})
 		if *group == "" && *cluster == "" {
 			*group, *cluster = cli.DemoGroup, cli.DemoCluster
 		}
@@ -85,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usage(fs, stderr, "give -export, or -snapshot and -bucket to start an export")
 	}
 
-	client, err := cli.ClientFromEnv(getenv, atlas.WithUserAgent("wait-export-example"))
+	client, err := cli.Client(srv, atlas.WithUserAgent("wait-export-example"))
 	if err != nil {
 		fmt.Fprintln(stderr, "wait-export:", err)
 		return 1
@@ -103,14 +102,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		*export = job.ID
 	}
 
-	bar := &progress{w: stdout, tty: isTerminal(stdout)}
+	bar := cli.NewProgress(stdout)
 	job, err := client.Exports.Wait(ctx, *group, *cluster, *export, &atlas.WaitOptions{
 		PollInterval: *interval,
 		MaxInterval:  max(atlas.DefaultMaxInterval, *interval),
 		MaxWait:      *timeout,
-		OnProgress:   bar.update,
+		OnProgress:   bar.Job,
 	})
-	bar.finish()
+	bar.Finish()
 	if err != nil {
 		fmt.Fprintln(stderr, "wait-export:", cli.Explain(err, notFound))
 		return 1
@@ -134,78 +133,4 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
-}
-
-// isTerminal reports whether w is a terminal (a character device), where a bar can be redrawn.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// barWidth is the number of cells in the progress bar.
-const barWidth = 30
-
-// progress shows a job's progress: a bar redrawn with \r on a terminal, else one plain line
-// per change.
-type progress struct {
-	w     io.Writer
-	tty   bool
-	last  string // the last status shown
-	drawn int    // the length of the bar line on screen, to blank out a longer old one
-}
-
-// update shows job; it is Wait's OnProgress.
-func (p *progress) update(job *atlas.ExportJob) {
-	status := statusLine(job)
-	if !p.tty {
-		if status != p.last {
-			fmt.Fprintln(p.w, status)
-		}
-		p.last = status
-		return
-	}
-	line := renderBar(job) + " " + status
-	pad := max(p.drawn-len(line), 0)
-	fmt.Fprintf(p.w, "\r%s%s", line, strings.Repeat(" ", pad))
-	p.drawn = len(line)
-	p.last = status
-}
-
-// finish ends the bar's line so that what follows starts on a fresh one.
-func (p *progress) finish() {
-	if p.tty && p.drawn > 0 {
-		fmt.Fprintln(p.w)
-		p.drawn = 0
-	}
-}
-
-// statusLine is "InProgress 3/10 collections", or the state alone when there is no count yet.
-func statusLine(job *atlas.ExportJob) string {
-	s := string(job.State)
-	if s == "" {
-		s = "(no state)"
-	}
-	if st := job.ExportStatus; st != nil && st.TotalCollections > 0 {
-		s += fmt.Sprintf(" %d/%d collections", st.ExportedCollections, st.TotalCollections)
-	}
-	return s
-}
-
-// renderBar draws "[#########.....................]  30%" from exportedCollections of
-// totalCollections; a successful job is full whatever its counts say.
-func renderBar(job *atlas.ExportJob) string {
-	frac := 0.0
-	if st := job.ExportStatus; st != nil && st.TotalCollections > 0 {
-		frac = float64(st.ExportedCollections) / float64(st.TotalCollections)
-	}
-	if job.State == atlas.ExportStateSuccessful {
-		frac = 1
-	}
-	frac = min(max(frac, 0), 1)
-	filled := int(frac * barWidth)
-	return fmt.Sprintf("[%s%s] %3d%%", strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), int(frac*100))
 }

@@ -82,7 +82,7 @@ func TestUsageErrors(t *testing.T) {
 func TestRealModeAgainstTheFake(t *testing.T) {
 	srv := atlastest.NewServer()
 	t.Cleanup(srv.Close)
-	clitest.SetEnv(t, map[string]string{cli.EnvBaseURL: srv.URL, cli.EnvClientID: srv.ClientID, cli.EnvClientSecret: srv.ClientSecret})
+	clitest.SetEnv(t, map[string]string{atlas.EnvBaseURL: srv.URL, atlas.EnvClientID: srv.ClientID, atlas.EnvClientSecret: srv.ClientSecret})
 	g, c := cli.DemoGroup, cli.DemoCluster
 	failed := srv.AddExportJob(g, c, &atlas.ExportJob{
 		State:        atlas.ExportStateFailed,
@@ -128,52 +128,4 @@ func TestRealModeAgainstTheFake(t *testing.T) {
 		assert.True(t, strings.HasPrefix(stderr, "wait-export: creating the export: access denied (403)"), stderr)
 		assert.Len(t, srv.ExportJobs(g, c), before)
 	})
-}
-
-func TestTerminalBarIsRedrawnInPlace(t *testing.T) {
-	var out bytes.Buffer
-	p := &progress{w: &out, tty: true}
-	p.update(&atlas.ExportJob{State: atlas.ExportStateQueued})
-	p.update(&atlas.ExportJob{State: atlas.ExportStateInProgress, ExportStatus: &atlas.ExportStatus{ExportedCollections: 3, TotalCollections: 10}})
-	p.update(&atlas.ExportJob{State: atlas.ExportStateSuccessful, ExportStatus: &atlas.ExportStatus{ExportedCollections: 10, TotalCollections: 10}})
-	p.finish()
-
-	frames := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\r")
-	require.Len(t, frames, 4, "%q", out.String())
-	assert.Empty(t, frames[0], "every frame starts with a carriage return")
-	assert.Equal(t, "[..............................]   0% Queued", frames[1])
-	assert.Equal(t, "[#########.....................]  30% InProgress 3/10 collections", frames[2])
-	assert.Equal(t, "[##############################] 100% Successful 10/10 collections", frames[3])
-	assert.Equal(t, 1, strings.Count(out.String(), "\n"), "one newline, at the end")
-}
-
-func TestTerminalBarBlanksALongerOldLine(t *testing.T) {
-	var out bytes.Buffer
-	p := &progress{w: &out, tty: true}
-	p.update(&atlas.ExportJob{State: atlas.ExportStateInProgress, ExportStatus: &atlas.ExportStatus{ExportedCollections: 3, TotalCollections: 10}})
-	out.Reset()
-	p.update(&atlas.ExportJob{State: "Paused"})
-	frame := strings.TrimPrefix(out.String(), "\r")
-	assert.Equal(t, len("[#########.....................]  30% InProgress 3/10 collections"), len(frame), "%q", frame)
-	assert.True(t, strings.HasPrefix(frame, "[..............................]   0% Paused  "), "%q", frame)
-}
-
-func TestBarClampsOddCounts(t *testing.T) {
-	over := renderBar(&atlas.ExportJob{State: atlas.ExportStateInProgress, ExportStatus: &atlas.ExportStatus{ExportedCollections: 12, TotalCollections: 10}})
-	assert.Equal(t, "[##############################] 100%", over)
-	neg := renderBar(&atlas.ExportJob{State: atlas.ExportStateInProgress, ExportStatus: &atlas.ExportStatus{ExportedCollections: -1, TotalCollections: 10}})
-	assert.Equal(t, "[..............................]   0%", neg)
-}
-
-func TestPipesAndFilesAreNotTerminals(t *testing.T) {
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	defer r.Close()
-	defer w.Close()
-	assert.False(t, isTerminal(w))
-	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
-	require.NoError(t, err)
-	defer f.Close()
-	assert.False(t, isTerminal(f))
-	assert.False(t, isTerminal(&bytes.Buffer{}))
 }

@@ -1,6 +1,6 @@
-// Package cli is what the example programs share: a client from the environment variables the
-// official Atlas tools read, a one-line explanation of an error for a person, and the in-process
-// fake that their -demo flag runs against.
+// Package cli is what the example programs share: a client from the environment (or for the
+// in-process fake their -demo flag runs against), a one-line explanation of an error for a
+// person, and a progress display for waits.
 package cli
 
 import (
@@ -18,47 +18,30 @@ import (
 	"github.com/atlas-exports/atlas/atlastest"
 )
 
-// The environment variables the Atlas CLI and the official SDKs read.
-const (
-	EnvClientID     = "MONGODB_ATLAS_CLIENT_ID"
-	EnvClientSecret = "MONGODB_ATLAS_CLIENT_SECRET"
-	EnvPublicKey    = "MONGODB_ATLAS_PUBLIC_KEY"
-	EnvPrivateKey   = "MONGODB_ATLAS_PRIVATE_KEY"
-	EnvBaseURL      = "MONGODB_ATLAS_BASE_URL"
-)
+// EnvHelp is a usage paragraph about the variables atlas.NewClientFromEnv reads.
+const EnvHelp = `Credentials come from the environment, as the Atlas CLI reads them: ` + atlas.EnvClientID + `
+and ` + atlas.EnvClientSecret + ` for a service account, ` + atlas.EnvPublicKey + ` and ` + atlas.EnvPrivateKey + `
+(or ` + atlas.EnvPublicAPIKey + ` and ` + atlas.EnvPrivateAPIKey + `) for a programmatic API key, or
+` + atlas.EnvAccessToken + `. ` + atlas.EnvBaseURL + ` overrides https://cloud.mongodb.com.`
 
-// EnvHelp is a usage paragraph about the variables.
-const EnvHelp = `Credentials come from the environment: ` + EnvClientID + ` and ` + EnvClientSecret + `
-for a service account, else ` + EnvPublicKey + ` and ` + EnvPrivateKey + ` for a
-programmatic API key. ` + EnvBaseURL + ` overrides https://cloud.mongodb.com.`
-
-// ClientFromEnv builds a client from the variables getenv returns: a service account when
-// both of its variables are set, else an API key (digest). opts come after, so a caller can
-// add a User-Agent or a logger.
-func ClientFromEnv(getenv func(string) string, opts ...atlas.Option) (*atlas.Client, error) {
-	var auth atlas.Option
-	switch {
-	case getenv(EnvClientID) != "" || getenv(EnvClientSecret) != "":
-		auth = atlas.WithServiceAccount(getenv(EnvClientID), getenv(EnvClientSecret))
-	case getenv(EnvPublicKey) != "" || getenv(EnvPrivateKey) != "":
-		auth = atlas.WithDigest(getenv(EnvPublicKey), getenv(EnvPrivateKey))
-	default:
-		return nil, fmt.Errorf("no credentials: set %s and %s (service account) or %s and %s (API key)",
-			EnvClientID, EnvClientSecret, EnvPublicKey, EnvPrivateKey)
+// Client builds the program's client: from the environment with atlas.NewClientFromEnv, or,
+// for a -demo run (demo not nil), for the in-process fake with its API key. opts come after,
+// so a caller can add a User-Agent or a logger.
+func Client(demo *atlastest.Server, opts ...atlas.Option) (*atlas.Client, error) {
+	var (
+		c   *atlas.Client
+		err error
+	)
+	if demo != nil {
+		c, err = atlas.NewClient(append([]atlas.Option{atlas.WithBaseURL(demo.URL), atlas.WithDigest(demo.PublicKey, demo.PrivateKey)}, opts...)...)
+	} else {
+		c, err = atlas.NewClientFromEnv(opts...)
 	}
-	all := []atlas.Option{auth}
-	if base := getenv(EnvBaseURL); base != "" {
-		all = append(all, atlas.WithBaseURL(base))
+	var ia *atlas.InvalidArgumentError
+	if errors.As(err, &ia) {
+		return nil, fmt.Errorf("bad configuration: %s: %s", ia.Name, ia.Reason)
 	}
-	c, err := atlas.NewClient(append(all, opts...)...)
-	if err != nil {
-		var ia *atlas.InvalidArgumentError
-		if errors.As(err, &ia) {
-			return nil, fmt.Errorf("bad configuration: %s: %s", ia.Name, ia.Reason)
-		}
-		return nil, err
-	}
-	return c, nil
+	return c, err
 }
 
 // Explain turns an error of the SDK into one line a person can act on. notFound is the advice
@@ -68,6 +51,7 @@ func Explain(err error, notFound string) string {
 		apiErr *atlas.APIError
 		ia     *atlas.InvalidArgumentError
 		failed *atlas.ExportFailedError
+		snap   *atlas.SnapshotFailedError
 	)
 	detail := func() string {
 		if apiErr != nil && apiErr.Detail != "" {
@@ -83,6 +67,8 @@ func Explain(err error, notFound string) string {
 			msg += ": " + strings.TrimPrefix(r.ErrorCode+": "+r.Message, ": ")
 		}
 		return msg
+	case errors.As(err, &snap):
+		return "snapshot " + snap.Snapshot.ID + " failed: take another, or pick a completed one"
 	case errors.As(err, &ia):
 		return "invalid " + ia.Name + ": " + ia.Reason
 	case errors.Is(err, context.DeadlineExceeded):
@@ -90,11 +76,12 @@ func Explain(err error, notFound string) string {
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
 	case errors.Is(err, atlas.ErrUnauthorized):
-		return "credentials refused (401): check " + EnvClientID + "/" + EnvClientSecret + " or " +
-			EnvPublicKey + "/" + EnvPrivateKey + detail()
+		return "credentials refused (401): check " + atlas.EnvClientID + "/" + atlas.EnvClientSecret + " or " +
+			atlas.EnvPublicKey + "/" + atlas.EnvPrivateKey + detail()
 	case errors.Is(err, atlas.ErrForbidden):
-		return "access denied (403): the credentials lack a role on this project (Project Backup Manager to read, " +
-			"Project Backup Export Operator to create), or this address is not on the API access list" + detail()
+		return "access denied (403): the credentials lack a role on this project (Project Backup Manager to read and " +
+			"manage buckets, Project Backup Export Operator to export, Project Backup Creator to take snapshots), " +
+			"or this address is not on the API access list" + detail()
 	case errors.Is(err, atlas.ErrNotFound):
 		return notFound + detail()
 	case errors.Is(err, atlas.ErrRateLimited):
@@ -120,18 +107,6 @@ const (
 	DemoGroup   = "32b6e34b3d91647abb20e7b8"
 	DemoCluster = "Cluster0"
 )
-
-// DemoEnv returns the environment a program would have if srv were Atlas: its URL and the API
-// key it accepts. A -demo run passes it where a real run passes os.Getenv, so that both run
-// the same code.
-func DemoEnv(srv *atlastest.Server) func(string) string {
-	env := map[string]string{
-		EnvBaseURL:    srv.URL,
-		EnvPublicKey:  srv.PublicKey,
-		EnvPrivateKey: srv.PrivateKey,
-	}
-	return func(k string) string { return env[k] }
-}
 
 // Program is an example's whole behaviour, written so that a test can call it: arguments
 // without the program name in, an exit code out.

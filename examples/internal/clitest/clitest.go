@@ -6,6 +6,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/atlas-exports/atlas"
 	"github.com/atlas-exports/atlas/examples/internal/cli"
 )
 
@@ -22,7 +23,8 @@ func Run(t *testing.T, p cli.Program, args ...string) (code int, stdout, stderr 
 // leak in.
 func SetEnv(t *testing.T, env map[string]string) {
 	t.Helper()
-	for _, k := range []string{cli.EnvClientID, cli.EnvClientSecret, cli.EnvPublicKey, cli.EnvPrivateKey, cli.EnvBaseURL} {
+	for _, k := range []string{atlas.EnvClientID, atlas.EnvClientSecret, atlas.EnvPublicKey, atlas.EnvPrivateKey,
+		atlas.EnvPublicAPIKey, atlas.EnvPrivateAPIKey, atlas.EnvAccessToken, atlas.EnvBaseURL} {
 		t.Setenv(k, env[k])
 	}
 }
