@@ -34,12 +34,13 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"regexp"
 	"syscall"
 	"time"
 
 	"github.com/atlas-exports/atlas"
 	"github.com/atlas-exports/atlas/atlastest"
+	"github.com/atlas-exports/atlas/internal/loopback"
+	"github.com/atlas-exports/atlas/internal/pattern"
 	"golang.org/x/time/rate"
 )
 
@@ -84,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "atlasfake: unexpected arguments %q\n", fs.Args())
 		return exitUsage
 	}
-	if !*allowRemote && !isLoopback(*addr) {
+	if !*allowRemote && !loopback.Addr(*addr) {
 		fmt.Fprintf(stderr, "atlasfake: %s is not a loopback address; pass -allow-remote to serve on it anyway\n", *addr)
 		return exitUsage
 	}
@@ -148,32 +149,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// isLoopback reports whether addr names a loopback host. An empty host means every
-// interface, which is not loopback.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // seed is one element of the -jobs file.
 type seed struct {
 	GroupID     string           `json:"groupId"`
 	ClusterName string           `json:"clusterName"`
 	Job         *atlas.ExportJob `json:"job,omitempty"`
 }
-
-// The spec's patterns; a seed that breaks them could never be reached through the API.
-var (
-	objectID    = regexp.MustCompile(`^([a-f0-9]{24})$`)
-	clusterName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*$`)
-)
 
 // readSeeds reads and checks the -jobs file. Unknown fields are errors, so a typo does not
 // silently seed a job without the field.
@@ -190,13 +171,13 @@ func readSeeds(path string) ([]seed, error) {
 	}
 	var errs []error
 	for i, s := range seeds {
-		if !objectID.MatchString(s.GroupID) {
+		if !pattern.ObjectID.MatchString(s.GroupID) {
 			errs = append(errs, fmt.Errorf("%s: entry %d: groupId %q is not 24 hexadecimal digits", path, i, s.GroupID))
 		}
-		if !clusterName.MatchString(s.ClusterName) {
+		if !pattern.ClusterName.MatchString(s.ClusterName) {
 			errs = append(errs, fmt.Errorf("%s: entry %d: clusterName %q breaks ^[a-zA-Z0-9][a-zA-Z0-9-]*$", path, i, s.ClusterName))
 		}
-		if s.Job != nil && s.Job.ID != "" && !objectID.MatchString(s.Job.ID) {
+		if s.Job != nil && s.Job.ID != "" && !pattern.ObjectID.MatchString(s.Job.ID) {
 			errs = append(errs, fmt.Errorf("%s: entry %d: job id %q is not 24 hexadecimal digits", path, i, s.Job.ID))
 		}
 	}
