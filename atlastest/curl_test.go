@@ -32,6 +32,7 @@ func curl(t *testing.T, args ...string) (body []byte, status string) {
 // the placeholders filled in: what the docs tell users to type must work.
 func TestDocumentationCurlLines(t *testing.T) {
 	srv := newServer(t)
+	seedExportable(t, srv)
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket, SnapshotID: snapshot,
 		State: atlas.ExportStateSuccessful})
 	const accept = "Accept: application/vnd.atlas.2025-03-12+json"

@@ -18,7 +18,7 @@ func TestErrorAnswers(t *testing.T) {
 	srv := newServer(t)
 	const denied, readOnly = "aaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbb"
 	srv.AddCluster(denied, cluster)
-	srv.DenyGroup(denied)
+	srv.SetAccess(denied, atlastest.AccessNone)
 	srv.AddCluster(readOnly, cluster)
 	srv.SetAccess(readOnly, atlastest.AccessReadOnly)
 	token := bearerToken(t, newClient(t), srv)
@@ -191,6 +191,7 @@ func TestListPaging(t *testing.T) {
 func TestCreate(t *testing.T) {
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now), atlastest.WithTotalCollections(5))
+	seedExportable(t, srv)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)
 	post := func(contentType, body string) *http.Response {

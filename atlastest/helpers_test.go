@@ -38,6 +38,15 @@ func newServer(t *testing.T, opts ...atlastest.Option) *atlastest.Server {
 	return srv
 }
 
+// seedExportable adds the completed snapshot and the export bucket the constants name, which
+// creating an export job needs: the fake refuses exports of unknown or unfinished snapshots
+// and to unknown buckets, as Atlas does.
+func seedExportable(t *testing.T, srv *atlastest.Server) {
+	t.Helper()
+	require.Equal(t, snapshot, srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{ID: snapshot}))
+	require.Equal(t, bucket, srv.AddExportBucket(groupID, &atlas.ExportBucket{ID: bucket}))
+}
+
 // newClient returns an HTTP client whose transport checks every response body against the
 // spec's schemas (see conformance_test.go) and whose connections close when the test ends.
 func newClient(t *testing.T) *http.Client {
