@@ -148,7 +148,7 @@ func decodeBucketRequest(raw map[string]json.RawMessage, v resourceVersion) (*at
 	}
 	for _, name := range providerAttributes {
 		if known && f.has(name) && !slices.Contains(p.takes, name) {
-			f.violate(name, "is not an attribute of a "+string(b.CloudProvider)+" export bucket")
+			f.violate(name, "is not an attribute of "+string(b.CloudProvider)+" export buckets")
 			delete(f.raw, name)
 		}
 	}

@@ -198,7 +198,18 @@ func formEscape(s string) string {
 // bearerGet sends a GET with a bearer token.
 func bearerGet(t *testing.T, hc *http.Client, url, token string, header ...string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return bearerDo(t, hc, http.MethodGet, url, token, "", header...)
+}
+
+// bearerDo sends a request with a bearer token, a body (none when empty) and headers given as
+// name, value pairs.
+func bearerDo(t *testing.T, hc *http.Client, method, url, token, body string, header ...string) *http.Response {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	for i := 0; i+1 < len(header); i += 2 {
@@ -242,6 +253,14 @@ func requireAPIError(t *testing.T, resp *http.Response, status int, code string)
 	require.Equal(t, http.StatusText(status), e.Reason)
 	require.NotEmpty(t, e.Detail)
 	return e
+}
+
+// readOK decodes a 200 answer of the given resource version into v.
+func readOK(t *testing.T, resp *http.Response, mediaType string, v any) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, mediaType, resp.Header.Get("Content-Type"))
+	decode(t, resp, v)
 }
 
 // readJob decodes a 200 job answer.
