@@ -157,14 +157,17 @@ func decodeBucketRequest(raw map[string]json.RawMessage, v resourceVersion) (*at
 	b.IAMRoleID = f.id("iamRoleId", required("iamRoleId"))
 	b.RoleID = f.id("roleId", required("roleId"))
 	b.RequirePrivateNetworking = f.boolean("requirePrivateNetworking", false)
-	if b.ServiceURL = f.length("serviceUrl", required("serviceUrl"), 33, 2048); b.ServiceURL != "" {
+	if b.ServiceURL = f.length("serviceUrl", required("serviceUrl"), 33, 2048); b.ServiceURL != "" && !f.violated("serviceUrl") {
 		container, ok := azureContainer(b.ServiceURL)
 		switch {
 		case !ok:
 			f.violate("serviceUrl", "must be an https URL on a standard endpoint (blob.core.windows.net)")
-		case b.BucketName == "" && container == "":
+		case b.BucketName != "" || f.violated("bucketName"):
+		case container == "":
 			f.violate("bucketName", "is required when serviceUrl names no container")
-		case b.BucketName == "":
+		case len(container) < 3 || len(container) > 63:
+			f.violate("serviceUrl", "must name a container of 3 to 63 characters when bucketName is not given")
+		default:
 			b.BucketName = container
 		}
 	}
