@@ -347,7 +347,7 @@ func checkString(schema *yamlNode, s, at string) error {
 	if enum := schema.at("enum"); enum != nil && !slices.Contains(enum.seqStrings(), s) {
 		return fmt.Errorf("%s: %q is not in the enum %v", at, s, enum.seqStrings())
 	}
-	if p := schemaPattern(schema.str("pattern")); p != "" && !regexp.MustCompile(p).MatchString(s) {
+	if p := schemaPattern(schema.str("pattern")); p != "" && !compiled(p).MatchString(s) {
 		return fmt.Errorf("%s: %q does not match %s", at, s, p)
 	}
 	n := len([]rune(s))
@@ -368,6 +368,18 @@ func checkString(schema *yamlNode, s, at string) error {
 		}
 	}
 	return nil
+}
+
+// patterns caches the spec's compiled patterns: every response checks some, many of them.
+var patterns sync.Map
+
+func compiled(p string) *regexp.Regexp {
+	if re, ok := patterns.Load(p); ok {
+		return re.(*regexp.Regexp)
+	}
+	re := regexp.MustCompile(p)
+	patterns.Store(p, re)
+	return re
 }
 
 // placeholder is a {NAME} of a pattern that is a template (the export job's prefix), not a
