@@ -35,6 +35,36 @@ func (s *Server) api(op operation, h func(http.ResponseWriter, *http.Request, *c
 	}))
 }
 
+// refusal is an error answer decided while s.mu is held and written after it is released.
+type refusal struct {
+	status       int
+	code, detail string
+	fields       []atlas.FieldViolation
+}
+
+// notFound is the 404 refusal for an unknown resource.
+func notFound(code, format string, args ...any) *refusal {
+	return &refusal{status: http.StatusNotFound, code: code, detail: fmt.Sprintf(format, args...)}
+}
+
+// respond runs decide under s.mu and, once the lock is released, writes what it returned: a
+// *refusal as its ApiError, no body (a 204) as only the status, any other body as JSON of the
+// request's resource version.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, c *call, decide func() (status int, body any)) {
+	s.mu.Lock()
+	status, body := decide()
+	s.mu.Unlock()
+	switch body := body.(type) {
+	case *refusal:
+		writeAPIError(w, r, body.status, body.code, body.detail, body.fields...)
+	case nil:
+		w.Header().Set("Content-Type", c.version.mediaType)
+		w.WriteHeader(status)
+	default:
+		writeBody(w, r, status, c.version.mediaType, body)
+	}
+}
+
 // idParams are the id path parameters, each with the name the service's message gives it.
 var idParams = []struct{ name, label string }{
 	{"exportId", "export"},

@@ -51,6 +51,13 @@ type fields struct {
 	bad    []atlas.FieldViolation
 }
 
+// readFields reads a request body that must be one JSON object (see readObject) for checking
+// against the request schema named schema.
+func readFields(w http.ResponseWriter, r *http.Request, schema string) (*fields, bool) {
+	raw, ok := readObject(w, r)
+	return &fields{raw: raw, schema: schema}, ok
+}
+
 // violate records that field is refused, and why.
 func (f *fields) violate(field, description string) {
 	f.bad = append(f.bad, atlas.FieldViolation{Field: field, Description: description})

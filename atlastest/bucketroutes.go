@@ -1,7 +1,6 @@
 package atlastest
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -32,16 +31,15 @@ func (s *Server) listBuckets(w http.ResponseWriter, r *http.Request, c *call) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	recs := s.groups[c.groupID].buckets
-	if c.version == v20230101 {
-		recs = slices.DeleteFunc(slices.Clone(recs), func(rec *bucketRecord) bool {
-			return rec.bucket.CloudProvider != atlas.CloudProviderAWS
-		})
-	}
-	page := pageOf(r, p, recs, func(rec *bucketRecord) *atlas.ExportBucket { return bucketView(r, c, rec) })
-	s.mu.Unlock()
-	writeBody(w, r, http.StatusOK, c.version.mediaType, page)
+	s.respond(w, r, c, func() (int, any) {
+		recs := s.groups[c.groupID].buckets
+		if c.version == v20230101 {
+			recs = slices.DeleteFunc(slices.Clone(recs), func(rec *bucketRecord) bool {
+				return rec.bucket.CloudProvider != atlas.CloudProviderAWS
+			})
+		}
+		return http.StatusOK, pageOf(r, p, recs, func(rec *bucketRecord) *atlas.ExportBucket { return bucketView(r, c, rec) })
+	})
 }
 
 // getBucket serves GET .../backup/exportBuckets/{exportBucketId}.
@@ -61,11 +59,10 @@ func (s *Server) deleteBucket(w http.ResponseWriter, r *http.Request, c *call) {
 // requirePrivateNetworking. The spec answers it with the AWS bucket schema and gives the
 // attribute to AWS buckets only, so the fake refuses it for other providers.
 func (s *Server) updateBucket(w http.ResponseWriter, r *http.Request, c *call) {
-	raw, ok := readObject(w, r)
+	f, ok := readFields(w, r, "UpdateRequirePrivateNetworkingRequest")
 	if !ok {
 		return
 	}
-	f := fields{raw: raw, schema: "UpdateRequirePrivateNetworkingRequest"}
 	private := f.boolean("requirePrivateNetworking", true)
 	f.only("requirePrivateNetworking")
 	if f.refuse(w, r) {
@@ -73,7 +70,7 @@ func (s *Server) updateBucket(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	s.withBucket(w, r, c, func(rec *bucketRecord) (int, any) {
 		if p := rec.bucket.CloudProvider; p != atlas.CloudProviderAWS {
-			return http.StatusBadRequest, &refusal{status: http.StatusBadRequest, code: "VALIDATION_ERROR",
+			return 0, &refusal{status: http.StatusBadRequest, code: "VALIDATION_ERROR",
 				detail: fmt.Sprintf("Export bucket %s is on %s; private networking applies to AWS export buckets only.", rec.bucket.ID, p),
 				fields: []atlas.FieldViolation{{Field: "requirePrivateNetworking", Description: "applies to AWS export buckets only"}}}
 		}
@@ -82,53 +79,37 @@ func (s *Server) updateBucket(w http.ResponseWriter, r *http.Request, c *call) {
 	})
 }
 
-// withBucket runs do with the bucket the path names, under s.mu, and answers what it returns:
-// a body (nil for none) or a *refusal. An unknown bucket is answered 404.
+// withBucket responds with what do decides for the bucket the path names; an unknown bucket
+// is answered 404.
 func (s *Server) withBucket(w http.ResponseWriter, r *http.Request, c *call, do func(*bucketRecord) (int, any)) {
 	id := r.PathValue("exportBucketId")
-	s.mu.Lock()
-	rec := s.findBucket(c.groupID, id)
-	var status int
-	var body any
-	if rec != nil {
-		status, body = do(rec)
-	}
-	s.mu.Unlock()
-	switch body := body.(type) {
-	case *refusal:
-		writeAPIError(w, r, body.status, body.code, body.detail, body.fields...)
-	case nil:
+	s.respond(w, r, c, func() (int, any) {
+		rec := s.findBucket(c.groupID, id)
 		if rec == nil {
-			writeAPIError(w, r, http.StatusNotFound, "EXPORT_BUCKET_NOT_FOUND",
-				fmt.Sprintf("No export bucket with ID %s exists in group %s.", id, c.groupID))
-			return
+			return 0, notFound("EXPORT_BUCKET_NOT_FOUND", "No export bucket with ID %s exists in group %s.", id, c.groupID)
 		}
-		w.Header().Set("Content-Type", c.version.mediaType)
-		w.WriteHeader(status)
-	default:
-		writeBody(w, r, status, c.version.mediaType, body)
-	}
+		return do(rec)
+	})
 }
 
 // createBucket serves POST .../backup/exportBuckets. The deprecated 2023-01-01 version takes
 // AWS buckets only.
 func (s *Server) createBucket(w http.ResponseWriter, r *http.Request, c *call) {
-	raw, ok := readObject(w, r)
+	f, ok := readFields(w, r, "DiskBackupSnapshotExportBucketRequest")
 	if !ok {
 		return
 	}
-	b, f := decodeBucketRequest(raw, c.version)
+	b := decodeBucketRequest(f, c.version)
 	if f.refuse(w, r) {
 		return
 	}
 	b.ID = newObjectID()
 	fillBucket(b)
-	s.mu.Lock()
-	rec := &bucketRecord{groupID: c.groupID, bucket: *b}
-	s.storeBucket(rec)
-	view := bucketView(r, c, rec)
-	s.mu.Unlock()
-	writeBody(w, r, http.StatusOK, c.version.mediaType, view)
+	s.respond(w, r, c, func() (int, any) {
+		rec := &bucketRecord{groupID: c.groupID, bucket: *b}
+		s.storeBucket(rec)
+		return http.StatusOK, bucketView(r, c, rec)
+	})
 }
 
 // decodeBucketRequest reads a DiskBackupSnapshotExportBucketRequest: cloudProvider decides
@@ -136,8 +117,7 @@ func (s *Server) createBucket(w http.ResponseWriter, r *http.Request, c *call) {
 // characters; the role ids match the id pattern; serviceUrl is an https URL on
 // blob.core.windows.net, 33 to 2048 characters, and names the container when bucketName does
 // not. tenantId must be a UUID but is ignored, as the spec says: the role's tenant is used.
-func decodeBucketRequest(raw map[string]json.RawMessage, v resourceVersion) (*atlas.ExportBucket, *fields) {
-	f := &fields{raw: raw, schema: "DiskBackupSnapshotExportBucketRequest"}
+func decodeBucketRequest(f *fields, v resourceVersion) *atlas.ExportBucket {
 	b := &atlas.ExportBucket{CloudProvider: atlas.CloudProvider(f.str("cloudProvider", true))}
 	p, known := bucketProviders[b.CloudProvider]
 	switch {
@@ -175,7 +155,7 @@ func decodeBucketRequest(raw map[string]json.RawMessage, v resourceVersion) (*at
 		f.violate("tenantId", "must be a UUID")
 	}
 	f.only(append([]string{"cloudProvider", "links"}, providerAttributes...)...) // links is read-only: ignored
-	return b, f
+	return b
 }
 
 // azureContainer checks an Azure storage URL and returns the container its path names.

@@ -106,11 +106,7 @@ func (s *Server) ExportBuckets(groupID string) []*atlas.ExportBucket {
 	if !ok {
 		return nil
 	}
-	out := make([]*atlas.ExportBucket, 0, len(g.buckets))
-	for _, rec := range g.buckets {
-		out = append(out, cloneBucket(&rec.bucket))
-	}
-	return out
+	return copiesOf(g.buckets, func(rec *bucketRecord) *atlas.ExportBucket { return cloneBucket(&rec.bucket) })
 }
 
 // cloneBucket copies a bucket so that the copy shares no memory with b.

@@ -165,13 +165,7 @@ func TestCreateBucketValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := requireAPIError(t, bearerDo(t, hc, http.MethodPost, url, token, tt.body, "Content-Type", "application/json"),
 				http.StatusBadRequest, "VALIDATION_ERROR")
-			require.NotNil(t, e.BadRequestDetail)
-			var fields []string
-			for _, f := range e.BadRequestDetail.Fields {
-				fields = append(fields, f.Field)
-				assert.NotEmpty(t, f.Description)
-			}
-			assert.Equal(t, tt.fields, fields)
+			assert.Equal(t, tt.fields, violated(t, e))
 		})
 	}
 	for _, body := range []string{``, `[]`, `null`, `{"cloudProvider":`, `{}{}`} {

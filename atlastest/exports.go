@@ -14,24 +14,14 @@ import (
 // step before it is answered.
 func (s *Server) getExport(w http.ResponseWriter, r *http.Request, c *call) {
 	id := r.PathValue("exportId")
-	s.mu.Lock()
-	rec, ok := s.jobs[id]
-	ok = ok && rec.groupID == c.groupID && rec.clusterName == c.clusterName
-	var job *atlas.ExportJob
-	if ok {
-		s.catchUpJob(rec)
-		if s.autoAdvance {
-			s.stepJob(rec)
+	s.respond(w, r, c, func() (int, any) {
+		rec := findPlaced(s.jobs, c.groupID, c.clusterName, id)
+		if rec == nil {
+			return 0, notFound("EXPORT_JOB_NOT_FOUND", "No export job with ID %s exists for cluster %s.", id, c.clusterName)
 		}
-		job = s.jobView(r, c, rec)
-	}
-	s.mu.Unlock()
-	if !ok {
-		writeAPIError(w, r, http.StatusNotFound, "EXPORT_JOB_NOT_FOUND",
-			fmt.Sprintf("No export job with ID %s exists for cluster %s.", id, c.clusterName))
-		return
-	}
-	writeBody(w, r, http.StatusOK, c.version.mediaType, job)
+		s.poll(&rec.stepped, func() bool { return s.stepJob(rec) })
+		return http.StatusOK, s.jobView(r, c, rec)
+	})
 }
 
 // listExports serves GET .../backup/exports with the spec's paging parameters.
@@ -40,13 +30,12 @@ func (s *Server) listExports(w http.ResponseWriter, r *http.Request, c *call) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	page := pageOf(r, p, s.findCluster(c.groupID, c.clusterName).jobs, func(rec *jobRecord) *atlas.ExportJob {
-		s.catchUpJob(rec)
-		return s.jobView(r, c, rec)
+	s.respond(w, r, c, func() (int, any) {
+		return http.StatusOK, pageOf(r, p, s.findCluster(c.groupID, c.clusterName).jobs, func(rec *jobRecord) *atlas.ExportJob {
+			s.catchUpJob(rec)
+			return s.jobView(r, c, rec)
+		})
 	})
-	s.mu.Unlock()
-	writeBody(w, r, http.StatusOK, c.version.mediaType, page)
 }
 
 // jobView is a copy of a stored job as the service sends it: with a self link when it has no
@@ -62,49 +51,37 @@ func (s *Server) jobView(r *http.Request, c *call, rec *jobRecord) *atlas.Export
 // createExport serves POST .../backup/exports. Unless WithLenientExports is set, the snapshot
 // must exist in the cluster and be completed, and the export bucket must exist in the project.
 func (s *Server) createExport(w http.ResponseWriter, r *http.Request, c *call) {
-	raw, ok := readObject(w, r)
+	f, ok := readFields(w, r, "DiskBackupExportJobRequest")
 	if !ok {
 		return
 	}
-	f := fields{raw: raw, schema: "DiskBackupExportJobRequest"}
 	req := atlas.CreateExportJobRequest{SnapshotID: f.id("snapshotId", true), ExportBucketID: f.id("exportBucketId", true)}
 	if f.has("customData") {
-		req.CustomData = decodeLabels(&f, raw["customData"])
+		req.CustomData = decodeLabels(f, f.raw["customData"])
 	}
 	f.only("customData", "exportBucketId", "links", "snapshotId") // links is read-only: ignored
 	if f.refuse(w, r) {
 		return
 	}
-
-	s.mu.Lock()
-	if refusal := s.unexportable(c, &req); refusal != nil {
-		s.mu.Unlock()
-		writeAPIError(w, r, refusal.status, refusal.code, refusal.detail, refusal.fields...)
-		return
-	}
-	created := s.timestamp()
-	rec := &jobRecord{groupID: c.groupID, clusterName: c.clusterName, stepped: s.now(), job: atlas.ExportJob{
-		ID:             newObjectID(),
-		SnapshotID:     req.SnapshotID,
-		ExportBucketID: req.ExportBucketID,
-		Prefix: fmt.Sprintf("/exported_snapshots/%s/%s/%s/%s/%d", s.orgID, c.groupID, c.clusterName,
-			created.Format("2006-01-02T1504Z"), created.Unix()),
-		State:        atlas.ExportStateQueued,
-		ExportStatus: &atlas.ExportStatus{TotalCollections: s.cfg.totalCollections},
-		CreatedAt:    created,
-		CustomData:   req.CustomData,
-	}}
-	s.storeJob(rec)
-	job := s.jobView(r, c, rec)
-	s.mu.Unlock()
-	writeBody(w, r, http.StatusOK, c.version.mediaType, job)
-}
-
-// refusal is an error answer decided while s.mu is held and written after it is released.
-type refusal struct {
-	status       int
-	code, detail string
-	fields       []atlas.FieldViolation
+	s.respond(w, r, c, func() (int, any) {
+		if refusal := s.unexportable(c, &req); refusal != nil {
+			return 0, refusal
+		}
+		created := s.timestamp()
+		rec := &jobRecord{placed: s.placeAt(c.groupID, c.clusterName), job: atlas.ExportJob{
+			ID:             newObjectID(),
+			SnapshotID:     req.SnapshotID,
+			ExportBucketID: req.ExportBucketID,
+			Prefix: fmt.Sprintf("/exported_snapshots/%s/%s/%s/%s/%d", s.orgID, c.groupID, c.clusterName,
+				created.Format("2006-01-02T1504Z"), created.Unix()),
+			State:        atlas.ExportStateQueued,
+			ExportStatus: &atlas.ExportStatus{TotalCollections: s.cfg.totalCollections},
+			CreatedAt:    created,
+			CustomData:   req.CustomData,
+		}}
+		s.storeJob(rec)
+		return http.StatusOK, s.jobView(r, c, rec)
+	})
 }
 
 // unexportable is why the service would refuse to export req's snapshot to its bucket, or
@@ -114,14 +91,12 @@ func (s *Server) unexportable(c *call, req *atlas.CreateExportJobRequest) *refus
 	if s.cfg.lenientExports {
 		return nil
 	}
-	snap := s.findSnapshot(c.groupID, c.clusterName, req.SnapshotID)
+	snap := findPlaced(s.snapshots, c.groupID, c.clusterName, req.SnapshotID)
 	if snap == nil {
-		return &refusal{status: http.StatusNotFound, code: "SNAPSHOT_NOT_FOUND",
-			detail: fmt.Sprintf("No snapshot with ID %s exists for cluster %s.", req.SnapshotID, c.clusterName)}
+		return notFound("SNAPSHOT_NOT_FOUND", "No snapshot with ID %s exists for cluster %s.", req.SnapshotID, c.clusterName)
 	}
 	if s.findBucket(c.groupID, req.ExportBucketID) == nil {
-		return &refusal{status: http.StatusNotFound, code: "EXPORT_BUCKET_NOT_FOUND",
-			detail: fmt.Sprintf("No export bucket with ID %s exists in group %s.", req.ExportBucketID, c.groupID)}
+		return notFound("EXPORT_BUCKET_NOT_FOUND", "No export bucket with ID %s exists in group %s.", req.ExportBucketID, c.groupID)
 	}
 	s.catchUpSnapshot(snap)
 	if st := snap.snap.Status; st != atlas.SnapshotStatusCompleted {

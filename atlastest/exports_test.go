@@ -66,13 +66,7 @@ func TestCreate(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := requireAPIError(t, post("application/json", tt.body), http.StatusBadRequest, "VALIDATION_ERROR")
-			require.NotNil(t, e.BadRequestDetail)
-			var fields []string
-			for _, f := range e.BadRequestDetail.Fields {
-				fields = append(fields, f.Field)
-				assert.NotEmpty(t, f.Description)
-			}
-			assert.Equal(t, tt.fields, fields)
+			assert.Equal(t, tt.fields, violated(t, e))
 		})
 	}
 	for _, body := range []string{``, `[]`, `null`, `{"snapshotId":`, `{}{}`, `"x"`} {

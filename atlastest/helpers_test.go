@@ -16,6 +16,7 @@ import (
 
 	"github.com/atlas-exports/atlas"
 	"github.com/atlas-exports/atlas/atlastest"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -154,17 +155,25 @@ func (d *digestClient) get(url string) *http.Response {
 // bearerToken fetches an access token with a raw client-credentials grant.
 func bearerToken(t *testing.T, hc *http.Client, srv *atlastest.Server) string {
 	t.Helper()
-	resp := postToken(t, hc, srv, srv.ClientID, srv.ClientSecret, "grant_type=client_credentials")
+	return readToken(t, postToken(t, hc, srv, srv.ClientID, srv.ClientSecret, "grant_type=client_credentials")).AccessToken
+}
+
+// tokenAnswer is the token endpoint's answer.
+type tokenAnswer struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+}
+
+// readToken decodes a granted token, which must be a bearer token.
+func readToken(t *testing.T, resp *http.Response) tokenAnswer {
+	t.Helper()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		TokenType   string `json:"token_type"`
-		ExpiresIn   int    `json:"expires_in"`
-	}
+	var tok tokenAnswer
 	decode(t, resp, &tok)
 	require.Equal(t, "Bearer", tok.TokenType)
 	require.NotEmpty(t, tok.AccessToken)
-	return tok.AccessToken
+	return tok
 }
 
 // postToken posts a form to the token endpoint with form-encoded Basic client credentials.
@@ -253,6 +262,18 @@ func requireAPIError(t *testing.T, resp *http.Response, status int, code string)
 	require.Equal(t, http.StatusText(status), e.Reason)
 	require.NotEmpty(t, e.Detail)
 	return e
+}
+
+// violated is the fields a 400 answer's badRequestDetail names, each with a description.
+func violated(t *testing.T, e apiErr) []string {
+	t.Helper()
+	require.NotNil(t, e.BadRequestDetail)
+	var fields []string
+	for _, f := range e.BadRequestDetail.Fields {
+		fields = append(fields, f.Field)
+		assert.NotEmpty(t, f.Description, f.Field)
+	}
+	return fields
 }
 
 // readOK decodes a 200 answer of the given resource version into v.

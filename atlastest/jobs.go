@@ -2,16 +2,14 @@ package atlastest
 
 import (
 	"slices"
-	"time"
 
 	"github.com/atlas-exports/atlas"
 )
 
 // jobRecord is a stored job and where it lives.
 type jobRecord struct {
-	groupID, clusterName string
-	job                  atlas.ExportJob
-	stepped              time.Time // when WithStepInterval progress last counted a step
+	placed
+	job atlas.ExportJob
 }
 
 // AddExportJob stores a copy of job in the cluster, creating the cluster and its project if
@@ -27,7 +25,7 @@ func (s *Server) AddExportJob(groupID, clusterName string, job *atlas.ExportJob)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.storeJob(&jobRecord{groupID: groupID, clusterName: clusterName, job: *j, stepped: s.now()})
+	s.storeJob(&jobRecord{placed: s.placeAt(groupID, clusterName), job: *j})
 	return j.ID
 }
 
@@ -43,8 +41,8 @@ func (s *Server) storeJob(rec *jobRecord) {
 func (s *Server) ExportJob(groupID, clusterName, exportID string) (*atlas.ExportJob, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.jobs[exportID]
-	if !ok || rec.groupID != groupID || rec.clusterName != clusterName {
+	rec := findPlaced(s.jobs, groupID, clusterName, exportID)
+	if rec == nil {
 		return nil, false
 	}
 	s.catchUpJob(rec)
@@ -59,12 +57,10 @@ func (s *Server) ExportJobs(groupID, clusterName string) []*atlas.ExportJob {
 	if c == nil {
 		return nil
 	}
-	out := make([]*atlas.ExportJob, 0, len(c.jobs))
-	for _, rec := range c.jobs {
+	return copiesOf(c.jobs, func(rec *jobRecord) *atlas.ExportJob {
 		s.catchUpJob(rec)
-		out = append(out, cloneJob(&rec.job))
-	}
-	return out
+		return cloneJob(&rec.job)
+	})
 }
 
 // AdvanceExport moves the job with id exportID one step along its schedule and returns its new

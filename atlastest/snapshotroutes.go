@@ -1,7 +1,6 @@
 package atlastest
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -23,19 +22,18 @@ func (s *Server) listSnapshots(kind string) func(http.ResponseWriter, *http.Requ
 				return
 			}
 		}
-		s.mu.Lock()
-		var recs []*snapshotRecord
-		for _, rec := range s.findCluster(c.groupID, c.clusterName).snapshots {
-			if rec.snap.Type == kind {
-				recs = append(recs, rec)
+		s.respond(w, r, c, func() (int, any) {
+			var recs []*snapshotRecord
+			for _, rec := range s.findCluster(c.groupID, c.clusterName).snapshots {
+				if rec.snap.Type == kind {
+					recs = append(recs, rec)
+				}
 			}
-		}
-		page := pageOf(r, p, recs, func(rec *snapshotRecord) *atlas.Snapshot {
-			s.catchUpSnapshot(rec)
-			return snapshotView(r, c, rec)
+			return http.StatusOK, pageOf(r, p, recs, func(rec *snapshotRecord) *atlas.Snapshot {
+				s.catchUpSnapshot(rec)
+				return snapshotView(r, c, rec)
+			})
 		})
-		s.mu.Unlock()
-		writeBody(w, r, http.StatusOK, c.version.mediaType, page)
 	}
 }
 
@@ -45,34 +43,24 @@ func (s *Server) listSnapshots(kind string) func(http.ResponseWriter, *http.Requ
 func (s *Server) getSnapshot(kind string) func(http.ResponseWriter, *http.Request, *call) {
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
 		id := r.PathValue("snapshotId")
-		s.mu.Lock()
-		rec := s.findSnapshot(c.groupID, c.clusterName, id)
-		var snap *atlas.Snapshot
-		if rec != nil && rec.snap.Type == kind {
-			s.catchUpSnapshot(rec)
-			if s.autoAdvance {
-				s.stepSnapshot(rec)
+		s.respond(w, r, c, func() (int, any) {
+			rec := findPlaced(s.snapshots, c.groupID, c.clusterName, id)
+			if rec == nil || rec.snap.Type != kind {
+				return 0, notFound("SNAPSHOT_NOT_FOUND", "No snapshot with ID %s exists for cluster %s.", id, c.clusterName)
 			}
-			snap = snapshotView(r, c, rec)
-		}
-		s.mu.Unlock()
-		if snap == nil {
-			writeAPIError(w, r, http.StatusNotFound, "SNAPSHOT_NOT_FOUND",
-				fmt.Sprintf("No snapshot with ID %s exists for cluster %s.", id, c.clusterName))
-			return
-		}
-		writeBody(w, r, http.StatusOK, c.version.mediaType, snap)
+			s.poll(&rec.stepped, func() bool { return s.stepSnapshot(rec) })
+			return http.StatusOK, snapshotView(r, c, rec)
+		})
 	}
 }
 
 // takeSnapshot serves POST .../backup/snapshots: it takes an on-demand replica-set snapshot,
 // queued, and answers it (200, DiskBackupSnapshot).
 func (s *Server) takeSnapshot(w http.ResponseWriter, r *http.Request, c *call) {
-	raw, ok := readObject(w, r)
+	f, ok := readFields(w, r, "DiskBackupOnDemandSnapshotRequest")
 	if !ok {
 		return
 	}
-	f := fields{raw: raw, schema: "DiskBackupOnDemandSnapshotRequest"}
 	description := f.str("description", false)
 	var days int32
 	if f.decode("retentionInDays", false, "an integer", &days) && days < 1 {
@@ -82,25 +70,23 @@ func (s *Server) takeSnapshot(w http.ResponseWriter, r *http.Request, c *call) {
 	if f.refuse(w, r) {
 		return
 	}
-
-	s.mu.Lock()
-	created := s.timestamp()
-	rec := &snapshotRecord{groupID: c.groupID, clusterName: c.clusterName, stepped: s.now(), snap: atlas.Snapshot{
-		ID:             newObjectID(),
-		Status:         atlas.SnapshotStatusQueued,
-		SnapshotType:   "onDemand",
-		Type:           replicaSet,
-		Description:    description,
-		ReplicaSetName: c.clusterName,
-		CreatedAt:      created,
-	}}
-	if days > 0 {
-		rec.snap.ExpiresAt = created.Add(time.Duration(days) * 24 * time.Hour)
-	}
-	s.storeSnapshot(rec)
-	snap := snapshotView(r, c, rec)
-	s.mu.Unlock()
-	writeBody(w, r, http.StatusOK, c.version.mediaType, snap)
+	s.respond(w, r, c, func() (int, any) {
+		created := s.timestamp()
+		rec := &snapshotRecord{placed: s.placeAt(c.groupID, c.clusterName), snap: atlas.Snapshot{
+			ID:             newObjectID(),
+			Status:         atlas.SnapshotStatusQueued,
+			SnapshotType:   "onDemand",
+			Type:           replicaSet,
+			Description:    description,
+			ReplicaSetName: c.clusterName,
+			CreatedAt:      created,
+		}}
+		if days > 0 {
+			rec.snap.ExpiresAt = created.Add(time.Duration(days) * 24 * time.Hour)
+		}
+		s.storeSnapshot(rec)
+		return http.StatusOK, snapshotView(r, c, rec)
+	})
 }
 
 // snapshotView is a copy of a stored snapshot as its type's route sends it: only the fields of

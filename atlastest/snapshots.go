@@ -2,7 +2,6 @@ package atlastest
 
 import (
 	"slices"
-	"time"
 
 	"github.com/atlas-exports/atlas"
 )
@@ -15,9 +14,8 @@ const (
 
 // snapshotRecord is a stored snapshot and where it lives.
 type snapshotRecord struct {
-	groupID, clusterName string
-	snap                 atlas.Snapshot
-	stepped              time.Time // when WithStepInterval progress last counted a step
+	placed
+	snap atlas.Snapshot
 }
 
 // AddSnapshot stores a copy of snap in the cluster, creating the cluster and its project if
@@ -53,7 +51,7 @@ func (s *Server) AddSnapshot(groupID, clusterName string, snap *atlas.Snapshot) 
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.timestamp()
 	}
-	s.storeSnapshot(&snapshotRecord{groupID: groupID, clusterName: clusterName, snap: *c, stepped: s.now()})
+	s.storeSnapshot(&snapshotRecord{placed: s.placeAt(groupID, clusterName), snap: *c})
 	return c.ID
 }
 
@@ -64,22 +62,12 @@ func (s *Server) storeSnapshot(rec *snapshotRecord) {
 	})
 }
 
-// findSnapshot returns the cluster's snapshot with that id, of either type, or nil. Callers
-// hold s.mu.
-func (s *Server) findSnapshot(groupID, clusterName, snapshotID string) *snapshotRecord {
-	rec, ok := s.snapshots[snapshotID]
-	if !ok || rec.groupID != groupID || rec.clusterName != clusterName {
-		return nil
-	}
-	return rec
-}
-
 // Snapshot returns a copy of the stored snapshot, of either type, without links, and whether
 // it exists. Reading it does not auto-advance it.
 func (s *Server) Snapshot(groupID, clusterName, snapshotID string) (*atlas.Snapshot, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.findSnapshot(groupID, clusterName, snapshotID)
+	rec := findPlaced(s.snapshots, groupID, clusterName, snapshotID)
 	if rec == nil {
 		return nil, false
 	}
@@ -96,12 +84,10 @@ func (s *Server) Snapshots(groupID, clusterName string) []*atlas.Snapshot {
 	if c == nil {
 		return nil
 	}
-	out := make([]*atlas.Snapshot, 0, len(c.snapshots))
-	for _, rec := range c.snapshots {
+	return copiesOf(c.snapshots, func(rec *snapshotRecord) *atlas.Snapshot {
 		s.catchUpSnapshot(rec)
-		out = append(out, cloneSnapshot(&rec.snap))
-	}
-	return out
+		return cloneSnapshot(&rec.snap)
+	})
 }
 
 // AdvanceSnapshot moves the snapshot with id snapshotID one step, queued to inProgress to

@@ -134,9 +134,55 @@ func (s *Server) catchUp(stepped *time.Time, step func() bool) {
 	}
 }
 
+// poll brings a job or snapshot up to date for a GET of it: the steps WithStepInterval owes,
+// then, with auto-advance on, one more. Callers hold s.mu.
+func (s *Server) poll(stepped *time.Time, step func() bool) {
+	s.catchUp(stepped, step)
+	if s.autoAdvance {
+		step()
+	}
+}
+
 // timestamp is the server's now as the service writes timestamps: UTC, whole seconds.
 func (s *Server) timestamp() time.Time {
 	return s.now().UTC().Truncate(time.Second)
+}
+
+// placed is where a stored export job or snapshot lives, and when WithStepInterval progress
+// last counted a step for it.
+type placed struct {
+	groupID, clusterName string
+	stepped              time.Time
+}
+
+func (p *placed) place() *placed { return p }
+
+// placeAt is a new record's placement in a cluster, with its steps counted from now.
+func (s *Server) placeAt(groupID, clusterName string) placed {
+	return placed{groupID: groupID, clusterName: clusterName, stepped: s.now()}
+}
+
+// findPlaced returns the record with that id if it lives in the cluster, or nil. Callers hold
+// s.mu.
+func findPlaced[R interface {
+	comparable
+	place() *placed
+}](byID map[string]R, groupID, clusterName, id string) R {
+	rec, ok := byID[id]
+	if !ok || rec.place().groupID != groupID || rec.place().clusterName != clusterName {
+		var none R
+		return none
+	}
+	return rec
+}
+
+// copiesOf is each(rec) for every record, for the accessors that hand out copies.
+func copiesOf[R, T any](recs []R, each func(R) T) []T {
+	out := make([]T, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, each(rec))
+	}
+	return out
 }
 
 // storeRecord files rec under id in byID and at the end of the list listOf gives for it,
