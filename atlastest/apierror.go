@@ -5,39 +5,28 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/atlas-exports/atlas"
 )
 
-// Media types the fake speaks. Success bodies carry the one resource version the spec declares
-// for these operations; error bodies are plain JSON, as the real service sends them.
-const (
-	mediaTypeVersioned = "application/vnd.atlas.2023-01-01+json"
-	mediaTypeJSON      = "application/json"
-)
+// mediaTypeJSON is the media type of error bodies (ApiError) and of the OAuth endpoints'
+// answers; success bodies carry their operation's resource version (see versions.go).
+const mediaTypeJSON = "application/json"
 
-// apiError mirrors the spec's ApiError schema. Field order follows the schema so that bodies
-// read naturally when pretty-printed.
+// apiError is the spec's ApiError schema as the fake writes it. It is the fake's own because
+// the client's is unexported; its parts are the client's wire types. Field order follows the
+// schema so that bodies read naturally when pretty-printed.
 type apiError struct {
-	BadRequestDetail *badRequestDetail `json:"badRequestDetail,omitempty"`
-	Detail           string            `json:"detail,omitempty"`
-	Error            int               `json:"error"`
-	ErrorCode        string            `json:"errorCode"`
-	Reason           string            `json:"reason,omitempty"`
-}
-
-// badRequestDetail mirrors the spec's BadRequestDetail: one entry per violated field.
-type badRequestDetail struct {
-	Fields []fieldViolation `json:"fields"`
-}
-
-// fieldViolation mirrors the spec's FieldViolation; both fields are required there.
-type fieldViolation struct {
-	Description string `json:"description"`
-	Field       string `json:"field"`
+	BadRequestDetail *atlas.BadRequestDetail `json:"badRequestDetail,omitempty"`
+	Detail           string                  `json:"detail,omitempty"`
+	Error            int                     `json:"error"`
+	ErrorCode        string                  `json:"errorCode"`
+	Reason           string                  `json:"reason,omitempty"`
 }
 
 // writeAPIError answers with an ApiError body. reason is the HTTP status text, which is what
 // the service puts there ("Not Found", "Too Many Requests").
-func writeAPIError(w http.ResponseWriter, r *http.Request, status int, code, detail string, fields ...fieldViolation) {
+func writeAPIError(w http.ResponseWriter, r *http.Request, status int, code, detail string, fields ...atlas.FieldViolation) {
 	body := apiError{
 		Detail:    detail,
 		Error:     status,
@@ -45,7 +34,7 @@ func writeAPIError(w http.ResponseWriter, r *http.Request, status int, code, det
 		Reason:    http.StatusText(status),
 	}
 	if len(fields) > 0 {
-		body.BadRequestDetail = &badRequestDetail{Fields: fields}
+		body.BadRequestDetail = &atlas.BadRequestDetail{Fields: fields}
 	}
 	writeBody(w, r, status, mediaTypeJSON, body)
 }

@@ -32,6 +32,7 @@ func curl(t *testing.T, args ...string) (body []byte, status string) {
 // the placeholders filled in: what the docs tell users to type must work.
 func TestDocumentationCurlLines(t *testing.T) {
 	srv := newServer(t)
+	seedExportable(t, srv)
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket, SnapshotID: snapshot,
 		State: atlas.ExportStateSuccessful})
 	const accept = "Accept: application/vnd.atlas.2025-03-12+json"
@@ -66,6 +67,20 @@ func TestDocumentationCurlLines(t *testing.T) {
 		var j atlas.ExportJob
 		require.NoError(t, json.Unmarshal(body, &j))
 		assert.Equal(t, atlas.ExportStateQueued, j.State)
+	})
+	t.Run("digest export bucket", func(t *testing.T) {
+		bucketURL := srv.URL + "/api/atlas/v2/groups/" + groupID + "/backup/exportBuckets/" + bucket
+		// curl --user "${PUBLIC_KEY}:${PRIVATE_KEY}" --digest --include --header "Accept: ..." -X GET ".../exportBuckets/{exportBucketId}?pretty=true"
+		body, status := curl(t, "--user", srv.PublicKey+":"+srv.PrivateKey, "--digest", "--header", accept,
+			"-X", "GET", bucketURL+"?pretty=true")
+		require.Equal(t, "200", status, "%s", body)
+		assert.Contains(t, string(body), "\n  \"_id\": \""+bucket+"\"")
+		// curl ... -X DELETE ".../exportBuckets/{exportBucketId}"
+		body, status = curl(t, "--user", srv.PublicKey+":"+srv.PrivateKey, "--digest", "--header", accept,
+			"-X", "DELETE", bucketURL)
+		require.Equal(t, "204", status, "%s", body)
+		assert.Empty(t, body)
+		seedExportable(t, srv)
 	})
 	t.Run("service account", func(t *testing.T) {
 		body, status := curl(t, "--user", srv.ClientID+":"+srv.ClientSecret, "--data", "grant_type=client_credentials",

@@ -2,8 +2,6 @@ package atlastest_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,183 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestErrorAnswers(t *testing.T) {
-	srv := newServer(t)
-	const denied, readOnly = "aaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbb"
-	srv.AddCluster(denied, cluster)
-	srv.DenyGroup(denied)
-	srv.AddCluster(readOnly, cluster)
-	srv.SetAccess(readOnly, atlastest.AccessReadOnly)
-	token := bearerToken(t, newClient(t), srv)
-	base := srv.URL + "/api/atlas/v2/groups/"
-	valid := `{"snapshotId":"` + snapshot + `","exportBucketId":"` + bucket + `"}`
-
-	tests := []struct {
-		name, method, url, body string
-		header                  []string
-		status                  int
-		code                    string
-	}{
-		{"no credentials", "GET", exportsURL(srv, ""), "", []string{"Authorization", ""}, 401, "UNAUTHORIZED"},
-		{"denied project", "GET", base + denied + "/clusters/" + cluster + "/backup/exports", "", nil, 403, "USER_UNAUTHORIZED"},
-		{"read-only project: list", "GET", base + readOnly + "/clusters/" + cluster + "/backup/exports", "", nil, 200, ""},
-		{"read-only project: create", "POST", base + readOnly + "/clusters/" + cluster + "/backup/exports", valid, []string{"Content-Type", "application/json"}, 403, "USER_UNAUTHORIZED"},
-		{"unknown project", "GET", base + "cccccccccccccccccccccccc/clusters/" + cluster + "/backup/exports", "", nil, 404, "GROUP_NOT_FOUND"},
-		{"unknown cluster", "GET", base + groupID + "/clusters/Other/backup/exports", "", nil, 404, "CLUSTER_NOT_FOUND"},
-		{"unknown export", "GET", exportsURL(srv, "dddddddddddddddddddddddd"), "", nil, 404, "EXPORT_JOB_NOT_FOUND"},
-		{"unknown path", "GET", srv.URL + "/api/atlas/v2/groups", "", nil, 404, "RESOURCE_NOT_FOUND"},
-		{"uppercase group id", "GET", base + strings.ToUpper(groupID) + "/clusters/" + cluster + "/backup/exports", "", nil, 400, "INVALID_GROUP_ID"},
-		{"short group id", "GET", base + "abc/clusters/" + cluster + "/backup/exports", "", nil, 400, "INVALID_GROUP_ID"},
-		{"cluster name with leading dash", "GET", base + groupID + "/clusters/-c/backup/exports", "", nil, 400, "INVALID_PARAMETER"},
-		{"cluster name with underscore", "GET", base + groupID + "/clusters/a_b/backup/exports", "", nil, 400, "INVALID_PARAMETER"},
-		{"export id not hex", "GET", exportsURL(srv, "zzzzzzzzzzzzzzzzzzzzzzzz"), "", nil, 400, "INVALID_PARAMETER"},
-		{"version before 2023-01-01", "GET", exportsURL(srv, ""), "", []string{"Accept", "application/vnd.atlas.2022-12-31+json"}, 406, "INVALID_VERSION_DATE"},
-		{"version not a date", "GET", exportsURL(srv, ""), "", []string{"Accept", "application/vnd.atlas.latest+json"}, 406, "INVALID_VERSION_DATE"},
-		{"html only", "GET", exportsURL(srv, ""), "", []string{"Accept", "text/html"}, 406, "INVALID_ACCEPT_HEADER"},
-		{"DELETE", "DELETE", exportsURL(srv, ""), "", nil, 405, "METHOD_NOT_ALLOWED"},
-		{"create as text", "POST", exportsURL(srv, ""), valid, []string{"Content-Type", "text/plain"}, 415, "UNSUPPORTED_MEDIA_TYPE"},
-		{"create without content type", "POST", exportsURL(srv, ""), valid, nil, 415, "UNSUPPORTED_MEDIA_TYPE"},
-	}
-	hc := newClient(t)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest(tt.method, tt.url, strings.NewReader(tt.body))
-			require.NoError(t, err)
-			req.Header.Set("Authorization", "Bearer "+token)
-			for i := 0; i+1 < len(tt.header); i += 2 {
-				req.Header.Set(tt.header[i], tt.header[i+1])
-			}
-			if req.Header.Get("Authorization") == "" {
-				req.Header.Del("Authorization")
-			}
-			resp, err := hc.Do(req)
-			require.NoError(t, err)
-			if tt.code == "" {
-				assert.Equal(t, tt.status, resp.StatusCode)
-				drain(resp)
-				return
-			}
-			requireAPIError(t, resp, tt.status, tt.code)
-		})
-	}
-}
-
-func TestAcceptHeaders(t *testing.T) {
-	srv := newServer(t)
-	hc := newClient(t)
-	token := bearerToken(t, hc, srv)
-	for _, accept := range []string{
-		"", "application/json", "*/*", "application/*",
-		"application/vnd.atlas.2023-01-01+json", "application/vnd.atlas.2025-03-12+json",
-		"application/vnd.atlas.2099-01-01+json; charset=utf-8",
-		"text/html, application/vnd.atlas.2024-08-05+json;q=0.9",
-	} {
-		t.Run(accept, func(t *testing.T) {
-			resp := bearerGet(t, hc, exportsURL(srv, ""), token, "Accept", accept)
-			assert.Equal(t, http.StatusOK, resp.StatusCode)
-			assert.Equal(t, "application/vnd.atlas.2023-01-01+json", resp.Header.Get("Content-Type"))
-			drain(resp)
-		})
-	}
-}
-
-// page is the list answer as tests read it.
-type page struct {
-	Links      []atlas.Link       `json:"links"`
-	Results    []*atlas.ExportJob `json:"results"`
-	TotalCount *int               `json:"totalCount"`
-}
-
-func linkTo(links []atlas.Link, rel string) string {
-	for _, l := range links {
-		if l.Rel == rel {
-			return l.Href
-		}
-	}
-	return ""
-}
-
-func TestListPaging(t *testing.T) {
-	srv := newServer(t)
-	hc := newClient(t)
-	token := bearerToken(t, hc, srv)
-	var want []string
-	for i := range 7 {
-		id := fmt.Sprintf("%024x", 0xf00+(7-i)) // ids descending: order must be creation, not id
-		srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ID: id, ExportBucketID: bucket, State: atlas.ExportStateSuccessful})
-		want = append(want, id)
-	}
-
-	t.Run("follow next links", func(t *testing.T) {
-		var got []string
-		next := exportsURL(srv, "") + "?itemsPerPage=3&envelope=false"
-		for pages := 0; next != ""; pages++ {
-			require.Less(t, pages, 3)
-			var p page
-			decode(t, bearerGet(t, hc, next, token), &p)
-			require.NotNil(t, p.TotalCount)
-			assert.Equal(t, 7, *p.TotalCount)
-			assert.Equal(t, next, linkTo(p.Links, "self"))
-			for _, j := range p.Results {
-				got = append(got, j.ID)
-				assert.Equal(t, exportsURL(srv, j.ID), linkTo(j.Links, "self"))
-			}
-			next = linkTo(p.Links, "next")
-		}
-		assert.Equal(t, want, got)
-	})
-	t.Run("defaults", func(t *testing.T) {
-		var p page
-		decode(t, bearerGet(t, hc, exportsURL(srv, ""), token), &p)
-		assert.Len(t, p.Results, 7)
-		assert.Empty(t, linkTo(p.Links, "next"))
-		assert.Empty(t, linkTo(p.Links, "previous"))
-	})
-	t.Run("includeCount=false", func(t *testing.T) {
-		resp := bearerGet(t, hc, exportsURL(srv, "")+"?includeCount=false&pageNum=2&itemsPerPage=5", token)
-		var raw map[string]json.RawMessage
-		decode(t, resp, &raw)
-		assert.NotContains(t, raw, "totalCount")
-		var p page
-		require.NoError(t, json.Unmarshal(raw["links"], &p.Links))
-		assert.Contains(t, linkTo(p.Links, "previous"), "pageNum=1")
-		assert.Empty(t, linkTo(p.Links, "next"))
-	})
-	t.Run("past the end", func(t *testing.T) {
-		resp := bearerGet(t, hc, exportsURL(srv, "")+"?pageNum=9", token)
-		var raw map[string]json.RawMessage
-		decode(t, resp, &raw)
-		assert.JSONEq(t, `[]`, string(raw["results"]))
-		assert.JSONEq(t, `7`, string(raw["totalCount"]))
-	})
-	t.Run("empty cluster", func(t *testing.T) {
-		srv.AddCluster(groupID, "Empty")
-		resp := bearerGet(t, hc, strings.Replace(exportsURL(srv, ""), cluster, "Empty", 1), token)
-		var raw map[string]json.RawMessage
-		decode(t, resp, &raw)
-		assert.JSONEq(t, `[]`, string(raw["results"]))
-		assert.JSONEq(t, `0`, string(raw["totalCount"]))
-	})
-
-	for _, tt := range []struct{ query, field string }{
-		{"itemsPerPage=0", "itemsPerPage"},
-		{"itemsPerPage=501", "itemsPerPage"},
-		{"itemsPerPage=ten", "itemsPerPage"},
-		{"pageNum=0", "pageNum"},
-		{"pageNum=-1", "pageNum"},
-		{"includeCount=maybe", "includeCount"},
-	} {
-		t.Run(tt.query, func(t *testing.T) {
-			e := requireAPIError(t, bearerGet(t, hc, exportsURL(srv, "")+"?"+tt.query, token), 400, "INVALID_PARAMETER")
-			require.NotNil(t, e.BadRequestDetail)
-			assert.Equal(t, tt.field, e.BadRequestDetail.Fields[0].Field)
-		})
-	}
-}
-
 func TestCreate(t *testing.T) {
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now), atlastest.WithTotalCollections(5))
+	seedExportable(t, srv)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)
 	post := func(contentType, body string) *http.Response {
@@ -241,13 +66,7 @@ func TestCreate(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := requireAPIError(t, post("application/json", tt.body), http.StatusBadRequest, "VALIDATION_ERROR")
-			require.NotNil(t, e.BadRequestDetail)
-			var fields []string
-			for _, f := range e.BadRequestDetail.Fields {
-				fields = append(fields, f.Field)
-				assert.NotEmpty(t, f.Description)
-			}
-			assert.Equal(t, tt.fields, fields)
+			assert.Equal(t, tt.fields, violated(t, e))
 		})
 	}
 	for _, body := range []string{``, `[]`, `null`, `{"snapshotId":`, `{}{}`, `"x"`} {
@@ -260,6 +79,56 @@ func TestCreate(t *testing.T) {
 		requireAPIError(t, post("application/json", body), http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE")
 	})
 	assert.Len(t, srv.ExportJobs(groupID, cluster), 1, "refused requests create nothing")
+}
+
+func TestCreateIsStrict(t *testing.T) {
+	srv := newServer(t)
+	seedExportable(t, srv)
+	const other = "aaaaaaaaaaaaaaaaaaaaaaaa"
+	queued := srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{Status: atlas.SnapshotStatusQueued})
+	failed := srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{})
+	srv.FailSnapshot(failed)
+	elsewhere := srv.AddSnapshot(groupID, "Other", &atlas.Snapshot{})
+	shardedSnap := srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{Type: "shardedCluster"})
+	otherBucket := srv.AddExportBucket(other, &atlas.ExportBucket{})
+	hc := newClient(t)
+	token := bearerToken(t, hc, srv)
+	post := func(snapshotID, bucketID string) *http.Response {
+		body := `{"snapshotId":"` + snapshotID + `","exportBucketId":"` + bucketID + `"}`
+		return bearerDo(t, hc, http.MethodPost, exportsURL(srv, ""), token, body, "Content-Type", "application/json")
+	}
+	for _, tt := range []struct {
+		name, snapshot, bucket string
+		status                 int
+		code                   string
+	}{
+		{"unknown snapshot", missing, bucket, 404, "SNAPSHOT_NOT_FOUND"},
+		{"another cluster's snapshot", elsewhere, bucket, 404, "SNAPSHOT_NOT_FOUND"},
+		{"unknown bucket", snapshot, missing, 404, "EXPORT_BUCKET_NOT_FOUND"},
+		{"another project's bucket", snapshot, otherBucket, 404, "EXPORT_BUCKET_NOT_FOUND"},
+		{"both unknown: the snapshot first", missing, missing, 404, "SNAPSHOT_NOT_FOUND"},
+		{"queued snapshot", queued, bucket, 400, "CANNOT_EXPORT_INCOMPLETE_SNAPSHOT"},
+		{"failed snapshot", failed, bucket, 400, "CANNOT_EXPORT_INCOMPLETE_SNAPSHOT"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := requireAPIError(t, post(tt.snapshot, tt.bucket), tt.status, tt.code)
+			if tt.status == http.StatusBadRequest {
+				require.NotNil(t, e.BadRequestDetail)
+				assert.Equal(t, "snapshotId", e.BadRequestDetail.Fields[0].Field)
+			}
+		})
+	}
+	assert.Empty(t, srv.ExportJobs(groupID, cluster), "refused requests create nothing")
+	readJob(t, post(shardedSnap, bucket))
+	srv.AdvanceSnapshot(queued)
+	srv.AdvanceSnapshot(queued)
+	readJob(t, post(queued, bucket))
+
+	lenient := newServer(t, atlastest.WithLenientExports())
+	lenientToken := bearerToken(t, hc, lenient)
+	body := `{"snapshotId":"` + missing + `","exportBucketId":"` + missing + `"}`
+	j := readJob(t, bearerDo(t, hc, http.MethodPost, exportsURL(lenient, ""), lenientToken, body, "Content-Type", "application/json"))
+	assert.Equal(t, missing, j.SnapshotID)
 }
 
 func TestAddExportJobStoresACopy(t *testing.T) {

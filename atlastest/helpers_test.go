@@ -16,6 +16,7 @@ import (
 
 	"github.com/atlas-exports/atlas"
 	"github.com/atlas-exports/atlas/atlastest"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -36,6 +37,15 @@ func newServer(t *testing.T, opts ...atlastest.Option) *atlastest.Server {
 	t.Cleanup(srv.Close)
 	srv.AddCluster(groupID, cluster)
 	return srv
+}
+
+// seedExportable adds the completed snapshot and the export bucket the constants name, which
+// creating an export job needs: the fake refuses exports of unknown or unfinished snapshots
+// and to unknown buckets, as Atlas does.
+func seedExportable(t *testing.T, srv *atlastest.Server) {
+	t.Helper()
+	require.Equal(t, snapshot, srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{ID: snapshot}))
+	require.Equal(t, bucket, srv.AddExportBucket(groupID, &atlas.ExportBucket{ID: bucket}))
 }
 
 // newClient returns an HTTP client whose transport checks every response body against the
@@ -145,17 +155,25 @@ func (d *digestClient) get(url string) *http.Response {
 // bearerToken fetches an access token with a raw client-credentials grant.
 func bearerToken(t *testing.T, hc *http.Client, srv *atlastest.Server) string {
 	t.Helper()
-	resp := postToken(t, hc, srv, srv.ClientID, srv.ClientSecret, "grant_type=client_credentials")
+	return readToken(t, postToken(t, hc, srv, srv.ClientID, srv.ClientSecret, "grant_type=client_credentials")).AccessToken
+}
+
+// tokenAnswer is the token endpoint's answer.
+type tokenAnswer struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int    `json:"expires_in"`
+}
+
+// readToken decodes a granted token, which must be a bearer token.
+func readToken(t *testing.T, resp *http.Response) tokenAnswer {
+	t.Helper()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		TokenType   string `json:"token_type"`
-		ExpiresIn   int    `json:"expires_in"`
-	}
+	var tok tokenAnswer
 	decode(t, resp, &tok)
 	require.Equal(t, "Bearer", tok.TokenType)
 	require.NotEmpty(t, tok.AccessToken)
-	return tok.AccessToken
+	return tok
 }
 
 // postToken posts a form to the token endpoint with form-encoded Basic client credentials.
@@ -189,7 +207,18 @@ func formEscape(s string) string {
 // bearerGet sends a GET with a bearer token.
 func bearerGet(t *testing.T, hc *http.Client, url, token string, header ...string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return bearerDo(t, hc, http.MethodGet, url, token, "", header...)
+}
+
+// bearerDo sends a request with a bearer token, a body (none when empty) and headers given as
+// name, value pairs.
+func bearerDo(t *testing.T, hc *http.Client, method, url, token, body string, header ...string) *http.Response {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	for i := 0; i+1 < len(header); i += 2 {
@@ -233,6 +262,26 @@ func requireAPIError(t *testing.T, resp *http.Response, status int, code string)
 	require.Equal(t, http.StatusText(status), e.Reason)
 	require.NotEmpty(t, e.Detail)
 	return e
+}
+
+// violated is the fields a 400 answer's badRequestDetail names, each with a description.
+func violated(t *testing.T, e apiErr) []string {
+	t.Helper()
+	require.NotNil(t, e.BadRequestDetail)
+	var fields []string
+	for _, f := range e.BadRequestDetail.Fields {
+		fields = append(fields, f.Field)
+		assert.NotEmpty(t, f.Description, f.Field)
+	}
+	return fields
+}
+
+// readOK decodes a 200 answer of the given resource version into v.
+func readOK(t *testing.T, resp *http.Response, mediaType string, v any) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, mediaType, resp.Header.Get("Content-Type"))
+	decode(t, resp, v)
 }
 
 // readJob decodes a 200 job answer.

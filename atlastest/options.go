@@ -24,6 +24,7 @@ type config struct {
 	tokenLimit             rate.Limit
 	tokenBurst             int
 	autoAdvance            bool
+	lenientExports         bool
 	stepInterval           time.Duration
 	totalCollections       int32
 	listener               net.Listener
@@ -74,7 +75,7 @@ func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
 }
 
-// WithRateLimit limits the export-job routes with a token bucket of burst requests refilled
+// WithRateLimit limits the API routes (everything but the OAuth endpoints) with a token bucket of burst requests refilled
 // at r per second. A refused request gets 429 RATE_LIMITED with Retry-After; every answer to an
 // authenticated request carries RateLimit-Limit (the burst) and RateLimit-Remaining. Without
 // this option there is no limit and no RateLimit-* header.
@@ -88,15 +89,18 @@ func WithTokenRateLimit(r rate.Limit, burst int) Option {
 	return func(c *config) { c.tokenLimit, c.tokenBurst = r, burst }
 }
 
-// WithAutoAdvance makes every GET of one export job advance that job one step before it is
-// answered, so a client polling a job sees it finish. See Server.SetAutoAdvance.
+// WithAutoAdvance makes every GET of one export job, or of one snapshot, advance it one step
+// before it is answered, so a client polling it sees it finish: a job as AdvanceExport moves
+// it, a snapshot queued, inProgress, completed as AdvanceSnapshot does. Listing moves nothing.
+// See Server.SetAutoAdvance.
 func WithAutoAdvance() Option {
 	return func(c *config) { c.autoAdvance = true }
 }
 
-// WithStepInterval makes unfinished jobs advance one step per d of server-clock time since
-// they were created or added. Steps are computed when a job is read, so with a Clock the
-// test decides when time passes; zero (the default) turns it off.
+// WithStepInterval makes unfinished export jobs and snapshots advance one step per d of
+// server-clock time since they were created, taken or added. Steps are computed when one is
+// read (or, for a snapshot, exported), so with a Clock the test decides when time passes; zero
+// (the default) turns it off.
 func WithStepInterval(d time.Duration) Option {
 	return func(c *config) { c.stepInterval = d }
 }
@@ -105,6 +109,15 @@ func WithStepInterval(d time.Duration) Option {
 // (default 3). A job needs totalCollections+1 steps to go from Queued to Successful.
 func WithTotalCollections(n int32) Option {
 	return func(c *config) { c.totalCollections = n }
+}
+
+// WithLenientExports makes creating an export job skip the checks Atlas makes, and the fake
+// makes by default: that the snapshot exists in the cluster (else 404 SNAPSHOT_NOT_FOUND), that
+// the export bucket exists in the project (else 404 EXPORT_BUCKET_NOT_FOUND) and that the
+// snapshot is completed (else 400 CANNOT_EXPORT_INCOMPLETE_SNAPSHOT). With it, any well-formed
+// ids are accepted, for tests that do not seed snapshots and buckets.
+func WithLenientExports() Option {
+	return func(c *config) { c.lenientExports = true }
 }
 
 // WithListener makes the server accept connections on l instead of a new listener on a random

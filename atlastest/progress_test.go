@@ -146,6 +146,7 @@ func TestAdvanceAll(t *testing.T) {
 
 func TestCreatedJobRunsToCompletion(t *testing.T) {
 	srv := newServer(t, atlastest.WithAutoAdvance(), atlastest.WithTotalCollections(1))
+	seedExportable(t, srv)
 	d := newDigest(t, srv)
 	body := []byte(`{"snapshotId":"` + snapshot + `","exportBucketId":"` + bucket + `"}`)
 	j := readJob(t, d.do(http.MethodPost, exportsURL(srv, ""), body, http.Header{"Content-Type": {"application/json"}}))

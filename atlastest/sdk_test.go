@@ -69,7 +69,7 @@ func TestSDKErrors(t *testing.T) {
 	srv := newServer(t)
 	const denied = "aaaaaaaaaaaaaaaaaaaaaaaa"
 	srv.AddCluster(denied, cluster)
-	srv.DenyGroup(denied)
+	srv.SetAccess(denied, atlastest.AccessNone)
 	c := newSDK(t, srv, atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret))
 	ctx := t.Context()
 
@@ -97,6 +97,7 @@ func TestSDKErrors(t *testing.T) {
 
 func TestSDKCreateAndWait(t *testing.T) {
 	srv := newServer(t, atlastest.WithAutoAdvance())
+	seedExportable(t, srv)
 	c := newSDK(t, srv, atlas.WithDigest(srv.PublicKey, srv.PrivateKey))
 	ctx := t.Context()
 	job, err := c.Exports.Create(ctx, groupID, cluster, &atlas.CreateExportJobRequest{

@@ -6,43 +6,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/http"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// Route names, as Server.Requests counts them and Fault.Route matches them.
-const (
-	// RouteListExports is GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/exports.
-	RouteListExports = "listExports"
-	// RouteCreateExport is POST on the same path.
-	RouteCreateExport = "createExport"
-	// RouteGetExport is GET .../backup/exports/{exportId}.
-	RouteGetExport = "getExport"
-	// RouteToken is POST /api/oauth/token.
-	RouteToken = "token"
-	// RouteRevoke is POST /api/oauth/revoke.
-	RouteRevoke = "revoke"
-	// RouteUnknown is any other method or path; the server answers 404 or 405.
-	RouteUnknown = "unknown"
-)
-
-// Paths the fake serves.
-const (
-	exportsPath = "/api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/exports"
-	exportPath  = exportsPath + "/{exportId}"
-	tokenPath   = "/api/oauth/token"
-	revokePath  = "/api/oauth/revoke"
-)
-
-// Server is an in-memory fake of the Atlas Admin API's snapshot export job endpoints and of the
-// OAuth token endpoints, listening on a loopback address. Its methods are safe for concurrent
+// Server is an in-memory fake of the Atlas Administration API's Cloud Backup export workflow
+// (export jobs, export buckets, replica-set and sharded-cluster snapshots) and of the OAuth
+// token endpoints, listening on a loopback address. Its methods are safe for concurrent
 // use, also while requests are being served.
 type Server struct {
 	// URL is the base URL of the server, such as http://127.0.0.1:40123, without a trailing
@@ -74,6 +48,8 @@ type Server struct {
 	inflight     sync.WaitGroup
 	groups       map[string]*group
 	jobs         map[string]*jobRecord
+	snapshots    map[string]*snapshotRecord
+	buckets      map[string]*bucketRecord
 	nonces       map[string]*nonce
 	tokens       map[string]time.Time         // access token -> expiry
 	prunes       struct{ nonces, tokens int } // map sizes at which pruneMap next scans
@@ -135,6 +111,8 @@ func NewServer(opts ...Option) *Server {
 		stop:         stop,
 		groups:       map[string]*group{},
 		jobs:         map[string]*jobRecord{},
+		snapshots:    map[string]*snapshotRecord{},
+		buckets:      map[string]*bucketRecord{},
 		nonces:       map[string]*nonce{},
 		tokens:       map[string]time.Time{},
 		requests:     map[string]int{},
@@ -157,70 +135,6 @@ func NewServer(opts ...Option) *Server {
 		_ = s.http.Serve(ln) // returns http.ErrServerClosed once Close or Shutdown runs
 	}()
 	return s
-}
-
-// routes builds the mux. Method-less patterns let the fake answer a wrong method with a 405
-// ApiError, as the service does, instead of the mux's plain-text one.
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle(exportsPath, s.byMethod(map[string]http.Handler{
-		http.MethodGet:  s.route(RouteListExports, s.api(accessRead, s.listExports)),
-		http.MethodPost: s.route(RouteCreateExport, s.api(accessWrite, s.createExport)),
-	}))
-	mux.Handle(exportPath, s.byMethod(map[string]http.Handler{
-		http.MethodGet: s.route(RouteGetExport, s.api(accessRead, s.getExport)),
-	}))
-	mux.Handle(tokenPath, s.byMethod(map[string]http.Handler{
-		http.MethodPost: s.route(RouteToken, http.HandlerFunc(s.grantToken)),
-	}))
-	mux.Handle(revokePath, s.byMethod(map[string]http.Handler{
-		http.MethodPost: s.route(RouteRevoke, http.HandlerFunc(s.revokeToken)),
-	}))
-	mux.Handle("/", s.route(RouteUnknown, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeAPIError(w, r, http.StatusNotFound, "RESOURCE_NOT_FOUND",
-			fmt.Sprintf("Cannot find resource %s.", r.URL.Path))
-	})))
-	return mux
-}
-
-// byMethod dispatches on the request method and answers any other with 405.
-func (s *Server) byMethod(handlers map[string]http.Handler) http.Handler {
-	allow := strings.Join(slices.Sorted(maps.Keys(handlers)), ", ")
-	notAllowed := s.route(RouteUnknown, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		writeAPIError(w, r, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED",
-			fmt.Sprintf("Method %s is not allowed for %s.", r.Method, r.URL.Path))
-	}))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h, ok := handlers[r.Method]; ok {
-			h.ServeHTTP(w, r)
-			return
-		}
-		notAllowed.ServeHTTP(w, r)
-	})
-}
-
-// route counts the request under name, applies a pending fault, and otherwise hands the
-// request to h. It also tracks the request so Close can wait for it.
-func (s *Server) route(name string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			writeAPIError(w, r, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The server is shutting down.")
-			return
-		}
-		s.inflight.Add(1)
-		defer s.inflight.Done()
-		s.requests[name]++
-		f := s.takeFault(name)
-		s.mu.Unlock()
-
-		if f != nil && s.applyFault(w, r, f) {
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
 }
 
 // trackConn counts connections so that Close returns only after the goroutine serving each
@@ -296,7 +210,7 @@ func (s *Server) TokenGrants() int {
 }
 
 // ResetCounters sets Requests, DigestChallenges and TokenGrants back to zero. It leaves
-// tokens, nonces, jobs and faults as they are.
+// tokens, nonces, stored resources and faults as they are.
 func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

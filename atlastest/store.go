@@ -3,21 +3,21 @@ package atlastest
 import (
 	"slices"
 	"time"
-
-	"github.com/atlas-exports/atlas"
 )
 
 // Access is what the server's credentials may do in one project (group). Atlas grants it
-// through roles: reading export jobs needs Project Backup Manager, creating them Project
-// Backup Export Operator.
+// through roles: reading needs Project Read Only or Project Backup Manager; creating export
+// jobs needs Project Backup Export Operator, taking snapshots Project Backup Creator, and
+// changing export buckets Project Backup Manager.
 type Access int
 
 const (
-	// AccessReadWrite allows listing, reading and creating export jobs. It is the default.
+	// AccessReadWrite allows every operation. It is the default.
 	AccessReadWrite Access = iota
-	// AccessReadOnly allows listing and reading; creating is answered 403.
+	// AccessReadOnly allows listing and reading; creating, taking, changing and deleting are
+	// answered 403.
 	AccessReadOnly
-	// AccessNone answers every export-job request on the project with 403.
+	// AccessNone answers every request on the project with 403.
 	AccessNone
 )
 
@@ -40,25 +40,22 @@ func (a Access) allows(n need) bool {
 	return false
 }
 
-// group is a project and its clusters.
+// group is a project: its clusters and its export buckets, in the order they were added.
 type group struct {
 	clusters map[string]*cluster
+	buckets  []*bucketRecord
 }
 
-// cluster holds its export jobs in creation order, the order List returns them in.
+// cluster holds its export jobs and snapshots in creation order, the order lists return them in.
 type cluster struct {
-	jobs []*jobRecord
+	jobs      []*jobRecord
+	snapshots []*snapshotRecord
 }
 
-// jobRecord is a stored job and where it lives.
-type jobRecord struct {
-	groupID, clusterName string
-	job                  atlas.ExportJob
-	stepped              time.Time // when WithStepInterval progress last counted a step
-}
-
-// AddGroup makes a project with id groupID exist (it may already). Requests for an unknown
-// project get 404 GROUP_NOT_FOUND.
+// AddGroup makes a project with id groupID exist (it may already), with no clusters and no
+// export buckets, so its export-bucket list answers an empty page. Requests for an unknown
+// project get 404 GROUP_NOT_FOUND. AddCluster, AddExportBucket and the other Add methods
+// create the project themselves.
 func (s *Server) AddGroup(groupID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -94,68 +91,16 @@ func (s *Server) cluster(groupID, clusterName string) *cluster {
 	return c
 }
 
-// AddExportJob stores a copy of job in the cluster, creating the cluster and its project if
-// needed, and returns the job's id: job.ID, or a fresh 24-hex-digit id when that is empty.
-// The job is stored as given, in whatever state; the server adds a self link when it sends a
-// job without links. A job with the id of a stored job replaces it. The ids should match the
-// spec's patterns, or no request can reach the job.
-func (s *Server) AddExportJob(groupID, clusterName string, job *atlas.ExportJob) string {
-	j := cloneJob(job)
-	if j.ID == "" {
-		j.ID = newObjectID()
+// findCluster returns the cluster if it exists, without creating it. Callers hold s.mu.
+func (s *Server) findCluster(groupID, clusterName string) *cluster {
+	if g, ok := s.groups[groupID]; ok {
+		return g.clusters[clusterName]
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.storeJob(&jobRecord{groupID: groupID, clusterName: clusterName, job: *j, stepped: s.now()})
-	return j.ID
-}
-
-// storeJob adds rec, replacing a stored job with the same id. Callers hold s.mu.
-func (s *Server) storeJob(rec *jobRecord) {
-	if old, ok := s.jobs[rec.job.ID]; ok {
-		c := s.groups[old.groupID].clusters[old.clusterName]
-		c.jobs = slices.DeleteFunc(c.jobs, func(r *jobRecord) bool { return r == old })
-	}
-	c := s.cluster(rec.groupID, rec.clusterName)
-	c.jobs = append(c.jobs, rec)
-	s.jobs[rec.job.ID] = rec
-}
-
-// ExportJob returns a copy of the stored job, as a GET would show it but without links, and
-// whether it exists. Reading it does not auto-advance it.
-func (s *Server) ExportJob(groupID, clusterName, exportID string) (*atlas.ExportJob, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.jobs[exportID]
-	if !ok || rec.groupID != groupID || rec.clusterName != clusterName {
-		return nil, false
-	}
-	s.catchUp(rec)
-	return cloneJob(&rec.job), true
-}
-
-// ExportJobs returns copies of a cluster's jobs in creation order (nil for an unknown cluster).
-func (s *Server) ExportJobs(groupID, clusterName string) []*atlas.ExportJob {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, ok := s.groups[groupID]
-	if !ok {
-		return nil
-	}
-	c, ok := g.clusters[clusterName]
-	if !ok {
-		return nil
-	}
-	out := make([]*atlas.ExportJob, 0, len(c.jobs))
-	for _, rec := range c.jobs {
-		s.catchUp(rec)
-		out = append(out, cloneJob(&rec.job))
-	}
-	return out
+	return nil
 }
 
 // SetAccess sets what the server's credentials may do in project groupID (AccessReadWrite
-// unless set). A request that its access does not allow gets 403.
+// unless set). A request that its access does not allow gets 403 USER_UNAUTHORIZED.
 func (s *Server) SetAccess(groupID string, a Access) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -165,11 +110,6 @@ func (s *Server) SetAccess(groupID string, a Access) {
 	s.access[groupID] = a
 }
 
-// DenyGroup is SetAccess(groupID, AccessNone): every export-job request on the project gets 403.
-func (s *Server) DenyGroup(groupID string) {
-	s.SetAccess(groupID, AccessNone)
-}
-
 // SetAutoAdvance turns advance-on-poll on or off (see WithAutoAdvance).
 func (s *Server) SetAutoAdvance(on bool) {
 	s.mu.Lock()
@@ -177,94 +117,29 @@ func (s *Server) SetAutoAdvance(on bool) {
 	s.autoAdvance = on
 }
 
-// AdvanceExport moves the job with id exportID one step along its schedule and returns its new
-// state; ok is false when no such job exists. The schedule is Queued, then InProgress with
-// exportStatus.exportedCollections climbing by one per step, then Successful (with finishedAt)
-// in the step that exports the last collection. A job in a terminal or unknown state stays.
-func (s *Server) AdvanceExport(exportID string) (state atlas.ExportState, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.jobs[exportID]
-	if !ok {
-		return "", false
-	}
-	s.step(rec)
-	return rec.job.State, true
-}
-
-// AdvanceAll moves every unfinished job one step and returns how many moved.
-func (s *Server) AdvanceAll() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, rec := range s.jobs {
-		if s.step(rec) {
-			n++
-		}
-	}
-	return n
-}
-
-// FailExport puts the job in state Failed with the given stateReason and sets finishedAt,
-// whatever its state was. It reports whether the job exists.
-func (s *Server) FailExport(exportID string, reason atlas.StateReason) bool {
-	return s.finish(exportID, atlas.ExportStateFailed, &reason)
-}
-
-// CancelExport puts the job in state Cancelled and sets finishedAt. It reports whether the
-// job exists.
-func (s *Server) CancelExport(exportID string) bool {
-	return s.finish(exportID, atlas.ExportStateCancelled, nil)
-}
-
-// finish ends a job in a terminal state.
-func (s *Server) finish(exportID string, state atlas.ExportState, reason *atlas.StateReason) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.jobs[exportID]
-	if !ok {
-		return false
-	}
-	rec.job.State = state
-	rec.job.StateReason = reason
-	rec.job.FinishedAt = s.timestamp()
-	return true
-}
-
-// step advances a job one step and reports whether it changed. Callers hold s.mu.
-func (s *Server) step(rec *jobRecord) bool {
-	j := &rec.job
-	switch j.State {
-	case "", atlas.ExportStateQueued:
-		j.State = atlas.ExportStateInProgress
-		return true
-	case atlas.ExportStateInProgress:
-		st := j.ExportStatus
-		if st != nil && st.ExportedCollections < st.TotalCollections {
-			st.ExportedCollections++
-		}
-		if st == nil || st.ExportedCollections >= st.TotalCollections {
-			j.State = atlas.ExportStateSuccessful
-			j.FinishedAt = s.timestamp()
-		}
-		return true
-	}
-	return false
-}
-
-// catchUp applies the steps WithStepInterval owes a job by now. Callers hold s.mu.
-func (s *Server) catchUp(rec *jobRecord) {
+// catchUp applies the steps WithStepInterval owes a job or snapshot last stepped at *stepped,
+// calling step until it reports that nothing changed any more. Callers hold s.mu.
+func (s *Server) catchUp(stepped *time.Time, step func() bool) {
 	d := s.cfg.stepInterval
 	if d <= 0 {
 		return
 	}
 	now := s.now()
-	for !now.Before(rec.stepped.Add(d)) {
-		rec.stepped = rec.stepped.Add(d)
-		if !s.step(rec) {
-			rec.stepped = now // finished: nothing more is owed
+	for !now.Before(stepped.Add(d)) {
+		*stepped = stepped.Add(d)
+		if !step() {
+			*stepped = now // finished: nothing more is owed
 			return
 		}
+	}
+}
+
+// poll brings a job or snapshot up to date for a GET of it: the steps WithStepInterval owes,
+// then, with auto-advance on, one more. Callers hold s.mu.
+func (s *Server) poll(stepped *time.Time, step func() bool) {
+	s.catchUp(stepped, step)
+	if s.autoAdvance {
+		step()
 	}
 }
 
@@ -273,19 +148,52 @@ func (s *Server) timestamp() time.Time {
 	return s.now().UTC().Truncate(time.Second)
 }
 
-// cloneJob copies a job deeply enough that the copy shares no memory with j.
-func cloneJob(j *atlas.ExportJob) *atlas.ExportJob {
-	c := *j
-	if j.StateReason != nil {
-		r := *j.StateReason
-		c.StateReason = &r
+// placed is where a stored export job or snapshot lives, and when WithStepInterval progress
+// last counted a step for it.
+type placed struct {
+	groupID, clusterName string
+	stepped              time.Time
+}
+
+func (p *placed) place() *placed { return p }
+
+// placeAt is a new record's placement in a cluster, with its steps counted from now.
+func (s *Server) placeAt(groupID, clusterName string) placed {
+	return placed{groupID: groupID, clusterName: clusterName, stepped: s.now()}
+}
+
+// findPlaced returns the record with that id if it lives in the cluster, or nil. Callers hold
+// s.mu.
+func findPlaced[R interface {
+	comparable
+	place() *placed
+}](byID map[string]R, groupID, clusterName, id string) R {
+	rec, ok := byID[id]
+	if !ok || rec.place().groupID != groupID || rec.place().clusterName != clusterName {
+		var none R
+		return none
 	}
-	if j.ExportStatus != nil {
-		st := *j.ExportStatus
-		c.ExportStatus = &st
+	return rec
+}
+
+// copiesOf is each(rec) for every record, for the accessors that hand out copies.
+func copiesOf[R, T any](recs []R, each func(R) T) []T {
+	out := make([]T, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, each(rec))
 	}
-	c.Components = slices.Clone(j.Components)
-	c.CustomData = slices.Clone(j.CustomData)
-	c.Links = slices.Clone(j.Links)
-	return &c
+	return out
+}
+
+// storeRecord files rec under id in byID and at the end of the list listOf gives for it,
+// first taking a stored record with the same id out of its own list: adding under an existing
+// id replaces, also across clusters and projects. Callers hold s.mu.
+func storeRecord[R comparable](byID map[string]R, id string, rec R, listOf func(R) *[]R) {
+	if old, ok := byID[id]; ok {
+		list := listOf(old)
+		*list = slices.DeleteFunc(*list, func(r R) bool { return r == old })
+	}
+	list := listOf(rec)
+	*list = append(*list, rec)
+	byID[id] = rec
 }

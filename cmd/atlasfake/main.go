@@ -1,45 +1,54 @@
-// Command atlasfake serves the atlastest fake of the Atlas Administration API's snapshot export
-// job endpoints as a standalone server, for trying a client by hand or from another language.
+// Command atlasfake serves the atlastest fake of the Atlas Administration API's Cloud Backup
+// export workflow (export jobs, export buckets, snapshots) as a standalone server, for trying
+// a client by hand or from another language.
 //
 // Usage:
 //
-//	atlasfake [-addr 127.0.0.1:8080] [-jobs FILE.json] [-auto-advance] [-step 10s] [flags]
+//	atlasfake [-addr 127.0.0.1:8080] [-jobs FILE] [-snapshots FILE] [-buckets FILE] [-auto-advance] [-step 10s] [flags]
 //
 // It prints the base URL and the credentials it accepts to standard output, one NAME=value per
-// line (URL, PUBLIC_KEY, PRIVATE_KEY, CLIENT_ID, CLIENT_SECRET), then serves until SIGINT or
-// SIGTERM, when it finishes the requests in flight and exits 0. It listens only on loopback
-// addresses unless -allow-remote is given: the fake's credentials are printed, not secret.
+// line (URL, PUBLIC_KEY, PRIVATE_KEY, CLIENT_ID, CLIENT_SECRET), then one line per seeded
+// resource with the URL to GET it (EXPORT_JOB=, SNAPSHOT=, EXPORT_BUCKET=), then serves until
+// SIGINT or SIGTERM, when it finishes the requests in flight and exits 0. It listens only on
+// loopback addresses unless -allow-remote is given: the fake's credentials are printed, not
+// secret.
 //
-// The -jobs file seeds projects, clusters and jobs. It holds a JSON array; each element names a
-// project and a cluster and may carry one job in the API's DiskBackupExportJob form (an empty
-// id gets a fresh one). An element without a job just makes the cluster exist:
+// Creating an export job needs a completed snapshot of the cluster and an export bucket of the
+// project, as in Atlas; seed them, or pass -lenient-exports to accept any ids.
 //
-//	[
-//	  {"groupId": "5f4d3c2b1a0f9e8d7c6b5a49", "clusterName": "Cluster0"},
-//	  {"groupId": "5f4d3c2b1a0f9e8d7c6b5a49", "clusterName": "Cluster0",
-//	   "job": {"id": "6a1b2c3d4e5f60718293a4b5", "exportBucketId": "7b2c3d4e5f60718293a4b5c6",
-//	           "snapshotId": "8c3d4e5f60718293a4b5c6d7", "state": "Queued",
-//	           "exportStatus": {"exportedCollections": 0, "totalCollections": 3}}}
-//	]
+// The seed files each hold a JSON array. Each -jobs element names a project and a cluster and
+// may carry one job in the API's DiskBackupExportJob form (an empty id gets a fresh one); an
+// element without a job just makes the cluster exist. Each -snapshots element names a project
+// and a cluster and may carry a snapshot in the API's form (defaults: a completed replica-set
+// snapshot); "type": "shardedCluster" makes it a sharded-cluster one. Each -buckets element
+// names a project and may carry an export bucket in the API's form, its id as "_id"
+// (defaults: an AWS bucket). For example:
+//
+//	-jobs:      [{"groupId": "5f4d3c2b1a0f9e8d7c6b5a49", "clusterName": "Cluster0"},
+//	             {"groupId": "5f4d3c2b1a0f9e8d7c6b5a49", "clusterName": "Cluster0",
+//	              "job": {"id": "6a1b2c3d4e5f60718293a4b5", "exportBucketId": "7b2c3d4e5f60718293a4b5c6",
+//	                      "snapshotId": "8c3d4e5f60718293a4b5c6d7", "state": "Queued",
+//	                      "exportStatus": {"exportedCollections": 0, "totalCollections": 3}}}]
+//	-snapshots: [{"groupId": "5f4d3c2b1a0f9e8d7c6b5a49", "clusterName": "Cluster0",
+//	              "snapshot": {"id": "8c3d4e5f60718293a4b5c6d7", "status": "completed"}}]
+//	-buckets:   [{"groupId": "5f4d3c2b1a0f9e8d7c6b5a49",
+//	              "exportBucket": {"_id": "7b2c3d4e5f60718293a4b5c6", "cloudProvider": "AWS",
+//	                               "bucketName": "export-bucket", "iamRoleId": "668c5f0ed436263134491592"}}]
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/signal"
-	"regexp"
 	"syscall"
 	"time"
 
-	"github.com/atlas-exports/atlas"
 	"github.com/atlas-exports/atlas/atlastest"
+	"github.com/atlas-exports/atlas/internal/loopback"
 	"golang.org/x/time/rate"
 )
 
@@ -67,15 +76,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "`address` to listen on (port 0 picks a free port)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback -addr (the credentials are printed, not secret)")
 	jobsFile := fs.String("jobs", "", "JSON `file` of projects, clusters and jobs to seed (see the package docs)")
-	autoAdvance := fs.Bool("auto-advance", false, "advance a job one step each time it is fetched")
-	step := fs.Duration("step", 0, "advance unfinished jobs one step per `interval` of wall-clock time (0: off)")
+	snapshotsFile := fs.String("snapshots", "", "JSON `file` of snapshots to seed (see the package docs)")
+	bucketsFile := fs.String("buckets", "", "JSON `file` of export buckets to seed (see the package docs)")
+	lenientExports := fs.Bool("lenient-exports", false, "create export jobs for any snapshot and bucket ids, seeded or not")
+	autoAdvance := fs.Bool("auto-advance", false, "advance a job or snapshot one step each time it is fetched")
+	step := fs.Duration("step", 0, "advance unfinished jobs and snapshots one step per `interval` of wall-clock time (0: off)")
 	totalCollections := fs.Int("collections", 3, "totalCollections of jobs created through the API")
 	publicKey := fs.String("public-key", "", "API public key to accept (default: generated)")
 	privateKey := fs.String("private-key", "", "API private key to accept (default: generated)")
 	clientID := fs.String("client-id", "", "service account client id to accept (default: generated)")
 	clientSecret := fs.String("client-secret", "", "service account client secret to accept (default: generated)")
 	tokenLifetime := fs.Duration("token-lifetime", time.Hour, "lifetime of granted access tokens")
-	ratePerSecond := fs.Float64("rate", 0, "export-job requests per second the rate limiter refills (0: no limit)")
+	ratePerSecond := fs.Float64("rate", 0, "API requests per second the rate limiter refills (0: no limit)")
 	burst := fs.Int("burst", 100, "size of the rate limiter's bucket, with -rate")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -84,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "atlasfake: unexpected arguments %q\n", fs.Args())
 		return exitUsage
 	}
-	if !*allowRemote && !isLoopback(*addr) {
+	if !*allowRemote && !loopback.Addr(*addr) {
 		fmt.Fprintf(stderr, "atlasfake: %s is not a loopback address; pass -allow-remote to serve on it anyway\n", *addr)
 		return exitUsage
 	}
@@ -92,13 +104,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "atlasfake: -collections must be a non-negative int32")
 		return exitUsage
 	}
-	var seeds []seed
-	if *jobsFile != "" {
-		var err error
-		if seeds, err = readSeeds(*jobsFile); err != nil {
-			fmt.Fprintf(stderr, "atlasfake: %v\n", err)
-			return exitError
-		}
+	seeds, err := readSeeds(*jobsFile, *snapshotsFile, *bucketsFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "atlasfake: %v\n", err)
+		return exitError
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -121,21 +130,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *autoAdvance {
 		opts = append(opts, atlastest.WithAutoAdvance())
 	}
+	if *lenientExports {
+		opts = append(opts, atlastest.WithLenientExports())
+	}
 	if *ratePerSecond > 0 {
 		opts = append(opts, atlastest.WithRateLimit(rate.Limit(*ratePerSecond), *burst))
 	}
 	srv := atlastest.NewServer(opts...)
-	for _, s := range seeds {
-		if s.Job == nil {
-			srv.AddCluster(s.GroupID, s.ClusterName)
-			continue
-		}
-		srv.AddExportJob(s.GroupID, s.ClusterName, s.Job)
-	}
-
 	fmt.Fprintf(stdout, "URL=%s\nPUBLIC_KEY=%s\nPRIVATE_KEY=%s\nCLIENT_ID=%s\nCLIENT_SECRET=%s\n",
 		srv.URL, srv.PublicKey, srv.PrivateKey, srv.ClientID, srv.ClientSecret)
-	fmt.Fprintf(stderr, "atlasfake: serving %s with %d seeded entries; interrupt to stop\n", srv.URL, len(seeds))
+	seeds.apply(srv, stdout)
+	fmt.Fprintf(stderr, "atlasfake: serving %s with %d seeded entries; interrupt to stop\n", srv.URL, seeds.count())
 
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
@@ -146,59 +151,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "atlasfake: stopped")
 	return 0
-}
-
-// isLoopback reports whether addr names a loopback host. An empty host means every
-// interface, which is not loopback.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// seed is one element of the -jobs file.
-type seed struct {
-	GroupID     string           `json:"groupId"`
-	ClusterName string           `json:"clusterName"`
-	Job         *atlas.ExportJob `json:"job,omitempty"`
-}
-
-// The spec's patterns; a seed that breaks them could never be reached through the API.
-var (
-	objectID    = regexp.MustCompile(`^([a-f0-9]{24})$`)
-	clusterName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*$`)
-)
-
-// readSeeds reads and checks the -jobs file. Unknown fields are errors, so a typo does not
-// silently seed a job without the field.
-func readSeeds(path string) ([]seed, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var seeds []seed
-	if err := dec.Decode(&seeds); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var errs []error
-	for i, s := range seeds {
-		if !objectID.MatchString(s.GroupID) {
-			errs = append(errs, fmt.Errorf("%s: entry %d: groupId %q is not 24 hexadecimal digits", path, i, s.GroupID))
-		}
-		if !clusterName.MatchString(s.ClusterName) {
-			errs = append(errs, fmt.Errorf("%s: entry %d: clusterName %q breaks ^[a-zA-Z0-9][a-zA-Z0-9-]*$", path, i, s.ClusterName))
-		}
-		if s.Job != nil && s.Job.ID != "" && !objectID.MatchString(s.Job.ID) {
-			errs = append(errs, fmt.Errorf("%s: entry %d: job id %q is not 24 hexadecimal digits", path, i, s.Job.ID))
-		}
-	}
-	return seeds, errors.Join(errs...)
 }

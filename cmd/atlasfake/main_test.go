@@ -50,11 +50,12 @@ func writeJobs(t *testing.T) string {
 	return path
 }
 
-// readBanner reads the NAME=value lines the program prints before it serves.
-func readBanner(t *testing.T, r *bufio.Reader) map[string]string {
+// readBanner reads the NAME=value lines the program prints before it serves: the five
+// credentials lines and one per seeded resource.
+func readBanner(t *testing.T, r *bufio.Reader, seeded int) map[string]string {
 	t.Helper()
 	vars := map[string]string{}
-	for len(vars) < 5 {
+	for range 5 + seeded {
 		line, err := r.ReadString('\n')
 		require.NoError(t, err, "the program ended before printing its banner")
 		name, value, ok := strings.Cut(strings.TrimSpace(line), "=")
@@ -64,8 +65,9 @@ func readBanner(t *testing.T, r *bufio.Reader) map[string]string {
 	return vars
 }
 
-// getJob fetches the seeded job with a token from the program's service account.
-func getJob(t *testing.T, vars map[string]string) *atlas.ExportJob {
+// call makes one request to the program with a token from its service account and decodes a
+// JSON answer into v; it returns the status.
+func call(t *testing.T, vars map[string]string, method, url, body string, v any) int {
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
@@ -81,15 +83,23 @@ func getJob(t *testing.T, vars map[string]string) *atlas.ExportJob {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&tok))
 	resp.Body.Close()
 
-	req, _ = http.NewRequest(http.MethodGet,
-		vars["URL"]+"/api/atlas/v2/groups/"+groupID+"/clusters/Cluster0/backup/exports/"+jobID, nil)
+	req, _ = http.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err = hc.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+	return resp.StatusCode
+}
+
+// getJob fetches the seeded job.
+func getJob(t *testing.T, vars map[string]string) *atlas.ExportJob {
+	t.Helper()
 	var j atlas.ExportJob
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&j))
+	require.Equal(t, http.StatusOK, call(t, vars, http.MethodGet, vars["EXPORT_JOB"], "", &j))
 	return &j
 }
 
@@ -108,10 +118,11 @@ func TestSubprocessStopsOnSIGINT(t *testing.T) {
 	require.NoError(t, cmd.Start())
 
 	out := bufio.NewReader(stdout)
-	vars := readBanner(t, out)
+	vars := readBanner(t, out, 1)
 	assert.Regexp(t, `^http://127\.0\.0\.1:[0-9]+$`, vars["URL"])
 	assert.Regexp(t, `^mdb_sa_id_[0-9a-f]{24}$`, vars["CLIENT_ID"])
 	assert.Regexp(t, `^[a-z]{8}$`, vars["PUBLIC_KEY"])
+	assert.Equal(t, vars["URL"]+"/api/atlas/v2/groups/"+groupID+"/clusters/Cluster0/backup/exports/"+jobID, vars["EXPORT_JOB"])
 
 	j := getJob(t, vars)
 	assert.Equal(t, atlas.ExportStateInProgress, j.State, "-auto-advance moves the job on each GET")
@@ -136,7 +147,7 @@ func TestRunServesUntilContextEnds(t *testing.T) {
 		done <- code
 	}()
 	out := bufio.NewReader(pr)
-	vars := readBanner(t, out)
+	vars := readBanner(t, out, 1)
 	assert.Equal(t, atlas.ExportStateQueued, getJob(t, vars).State, "without -auto-advance the job stays")
 	cancel()
 	_, _ = io.Copy(io.Discard, out)
@@ -163,6 +174,8 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 		{"missing jobs file", []string{"-addr", "127.0.0.1:0", "-jobs", filepath.Join(dir, "none.json")}, exitError, "no such file"},
 		{"jobs file typo", []string{"-addr", "127.0.0.1:0", "-jobs", write("typo.json", `[{"group":"x"}]`)}, exitError, "unknown field"},
 		{"jobs file bad ids", []string{"-addr", "127.0.0.1:0", "-jobs", write("ids.json", `[{"groupId":"x","clusterName":"-a"}]`)}, exitError, "clusterName"},
+		{"snapshots file typo", []string{"-addr", "127.0.0.1:0", "-snapshots", write("snaps.json", `[{"groupId":"`+groupID+`","cluster":"C"}]`)}, exitError, "unknown field"},
+		{"buckets file not an array", []string{"-addr", "127.0.0.1:0", "-buckets", write("buckets.json", `{}`)}, exitError, "buckets.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,15 +185,5 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 			assert.Contains(t, stderr.String(), tt.msg)
 			assert.Empty(t, stdout.String())
 		})
-	}
-}
-
-func TestIsLoopback(t *testing.T) {
-	for addr, want := range map[string]bool{
-		"127.0.0.1:8080": true, "127.1.2.3:0": true, "[::1]:8080": true, "localhost:0": true,
-		":8080": false, "0.0.0.0:8080": false, "[::]:80": false, "10.0.0.1:80": false,
-		"example.com:80": false, "127.0.0.1": false,
-	} {
-		assert.Equal(t, want, isLoopback(addr), addr)
 	}
 }
