@@ -65,7 +65,7 @@ func TestRealModeAgainstTheFake(t *testing.T) {
 	id := srv.AddExportJob(cli.DemoGroup, cli.DemoCluster, &atlas.ExportJob{State: atlas.ExportStateInProgress})
 	const denied = "5c8b1b2bd5b7e1a2b3c4d5e6"
 	srv.AddCluster(denied, cli.DemoCluster)
-	srv.DenyGroup(denied)
+	srv.SetAccess(denied, atlastest.AccessNone)
 	digest := map[string]string{atlas.EnvBaseURL: srv.URL, atlas.EnvPublicKey: srv.PublicKey, atlas.EnvPrivateKey: srv.PrivateKey}
 	account := map[string]string{atlas.EnvBaseURL: srv.URL, atlas.EnvClientID: srv.ClientID, atlas.EnvClientSecret: srv.ClientSecret}
 	wrongKey := map[string]string{atlas.EnvBaseURL: srv.URL, atlas.EnvPublicKey: srv.PublicKey, atlas.EnvPrivateKey: "wrong"}
