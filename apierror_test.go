@@ -3,10 +3,14 @@ package atlas_test
 import (
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,10 +91,8 @@ func TestAPIErrorFromSpecExamples(t *testing.T) {
 			assert.NotErrorIs(t, err, atlas.ErrInvalidResponse)
 			assert.NotErrorIs(t, err, atlas.ErrInvalidArgument)
 
-			msg := err.Error()
-			assert.Contains(t, msg, fmt.Sprint(tt.status))
-			assert.Contains(t, msg, tt.errorCode)
-			assert.NotContains(t, msg, testToken)
+			// The operation once, then the status, the errorCode and the detail.
+			assert.Equal(t, fmt.Sprintf("atlas: GET %s: %d %s (%s): %s", jobPath, tt.status, http.StatusText(tt.status), tt.errorCode, tt.want), err.Error())
 		})
 	}
 }
@@ -151,20 +153,28 @@ func TestAPIErrorNonJSONBodies(t *testing.T) {
 }
 
 func TestAPIErrorBodyIsBounded(t *testing.T) {
-	apiErr, _ := getError(t, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusBadGateway)
-		chunk := make([]byte, 64<<10)
-		for i := range chunk {
-			chunk[i] = 'x'
-		}
-		for range 16 { // 1 MiB, far over the cap
-			if _, err := w.Write(chunk); err != nil {
-				return
-			}
-		}
-	})
-	assert.Len(t, apiErr.Body, atlas.MaxErrorBytes)
+	// 1 MiB bodies, far over the cap; the memory it takes is measured in body_test.go.
+	for _, tt := range []struct {
+		name, chunk string
+		want        int
+	}{
+		{"ASCII", "x", atlas.MaxErrorBytes},
+		// Invalid bytes become three-byte U+FFFDs, which the body is cut again to fit.
+		{"invalid UTF-8", "a\xff", atlas.MaxErrorBytes},
+		// A multi-byte rune that the cap cuts in half is dropped whole.
+		{"runes", "€", atlas.MaxErrorBytes - atlas.MaxErrorBytes%3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			apiErr, err := getError(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/plain")
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = io.WriteString(w, strings.Repeat(tt.chunk, (1<<20)/len(tt.chunk)))
+			})
+			assert.ErrorIs(t, err, atlas.ErrServer)
+			assert.Len(t, apiErr.Body, tt.want)
+			assert.True(t, utf8.Valid(apiErr.Body))
+		})
+	}
 }
 
 func TestAPIErrorBadRequestDetail(t *testing.T) {
@@ -210,6 +220,10 @@ func TestAPIErrorRetryAfterAndRateLimit(t *testing.T) {
 		{"garbage", "soon", "ten", "3", 0, 0, 0, 0, false},
 		{"negative", "-5", "", "", 0, 0, 0, 0, false},
 		{"absent", "", "", "", 0, 0, 0, 0, false},
+		// Too large for an int64: saturates, so the client gives up rather than retry at once.
+		{"past int64", "99999999999999999999", "", "", math.MaxInt64, math.MaxInt64, 0, 0, false},
+		{"past a Duration", "9223372037", "", "", math.MaxInt64, math.MaxInt64, 0, 0, false},
+		{"the longest Duration in seconds", "9223372036", "", "", 9223372036 * time.Second, 9223372036 * time.Second, 0, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,10 +270,4 @@ func TestAPIErrorIsWithoutAResponse(t *testing.T) {
 			assert.Equal(t, slices.Contains(tt.want, s), errors.Is(wrapped, s), "%d %s is %v", tt.err.StatusCode, tt.err.ErrorCode, s)
 		}
 	}
-}
-
-func TestInvalidArgumentError(t *testing.T) {
-	err := error(&atlas.InvalidArgumentError{Name: "groupID", Reason: "is empty"})
-	assert.ErrorIs(t, err, atlas.ErrInvalidArgument)
-	assert.Equal(t, "atlas: invalid groupID: is empty", err.Error())
 }
