@@ -65,14 +65,15 @@ func assertNoCanary(t *testing.T, text string, extra ...string) {
 type authMode struct {
 	name   string
 	option atlas.Option
+	extra  []atlas.Option // what else the mode needs
 }
 
 func authModes() []authMode {
 	return []authMode{
-		{"access token", atlas.WithAccessToken(canaryAccessToken)},
-		{"token source", atlas.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: canaryAccessToken}))},
-		{"service account", atlas.WithServiceAccount(canaryClientID, canaryClientSecret)},
-		{"digest", atlas.WithDigest(canaryPublicKey, canaryPrivateKey)},
+		{"access token", atlas.WithAccessToken(canaryAccessToken), nil},
+		{"token source", atlas.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: canaryAccessToken})), nil},
+		{"service account", atlas.WithServiceAccount(canaryClientID, canaryClientSecret), nil},
+		{"digest", atlas.WithDigest(canaryPublicKey, canaryPrivateKey), nil},
 	}
 }
 

@@ -43,7 +43,7 @@ func TestRedirectsAreRefused(t *testing.T) {
 	}
 	modes := append(authModes(), authMode{"caller's client that follows redirects", atlas.WithHTTPClient(&http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return nil },
-	})})
+	}), []atlas.Option{atlas.WithAccessToken(canaryAccessToken)}})
 	for _, mode := range modes {
 		for _, status := range []int{301, 302, 303, 307, 308} {
 			for _, sameHost := range []bool{false, true} {
@@ -63,11 +63,7 @@ func TestRedirectsAreRefused(t *testing.T) {
 							w.Header().Set("Location", target)
 							w.WriteHeader(status)
 						})
-						opts := []atlas.Option{atlas.WithBaseURL(srv.URL), mode.option, redirectRetries}
-						if strings.HasPrefix(mode.name, "caller") {
-							opts = append(opts, atlas.WithAccessToken(canaryAccessToken))
-						}
-						c, err := atlas.NewClient(opts...)
+						c, err := atlas.NewClient(append([]atlas.Option{atlas.WithBaseURL(srv.URL), mode.option, redirectRetries}, mode.extra...)...)
 						require.NoError(t, err)
 						before := elsewhere.Load()
 
@@ -113,6 +109,20 @@ func TestTokenEndpointRedirectIsRefused(t *testing.T) {
 	}
 }
 
+// callerWithoutTransport is a caller's *http.Client without a Transport, which means the
+// SDK's default transport, not http.DefaultTransport.
+var callerWithoutTransport = authMode{"caller's client without transport", atlas.WithHTTPClient(&http.Client{}),
+	[]atlas.Option{atlas.WithAccessToken(canaryAccessToken)}}
+
+// getJobAs makes one Get of the test job from base in mode, retries off.
+func getJobAs(t *testing.T, base string, mode authMode) error {
+	t.Helper()
+	c, err := atlas.NewClient(append([]atlas.Option{atlas.WithBaseURL(base), mode.option, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1})}, mode.extra...)...)
+	require.NoError(t, err)
+	_, err = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+	return err
+}
+
 // tlsServer starts a TLS server limited to versions minV to maxV, counting the API requests
 // that get through, with its handshake errors kept out of the test's output.
 func tlsServer(t *testing.T, minV, maxV uint16, hits *atomic.Int32) *httptest.Server {
@@ -137,21 +147,11 @@ func TestTLS11ServerIsRefused(t *testing.T) {
 	var modern, old atomic.Int32
 	modernSrv := tlsServer(t, tls.VersionTLS12, 0, &modern)
 	oldSrv := tlsServer(t, tls.VersionTLS10, tls.VersionTLS11, &old)
-	for _, mode := range append(authModes(), authMode{"caller's client without transport", atlas.WithHTTPClient(&http.Client{})}) {
+	for _, mode := range append(authModes(), callerWithoutTransport) {
 		t.Run(mode.name, func(t *testing.T) {
-			get := func(srv *httptest.Server) error {
-				opts := []atlas.Option{atlas.WithBaseURL(srv.URL), mode.option, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1})}
-				if strings.HasPrefix(mode.name, "caller") {
-					opts = append(opts, atlas.WithAccessToken(canaryAccessToken))
-				}
-				c, err := atlas.NewClient(opts...)
-				require.NoError(t, err)
-				_, err = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-				return err
-			}
 			var certErr *tls.CertificateVerificationError
-			require.ErrorAs(t, get(modernSrv), &certErr, "control: past the version, only the certificate fails")
-			err := get(oldSrv)
+			require.ErrorAs(t, getJobAs(t, modernSrv.URL, mode), &certErr, "control: past the version, only the certificate fails")
+			err := getJobAs(t, oldSrv.URL, mode)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "protocol version")
 			assert.NotErrorAs(t, err, &certErr)
@@ -188,15 +188,8 @@ func TestDefaultTransportIsTheSDKsOwn(t *testing.T) {
 	t.Cleanup(func() { http.DefaultTransport = saved })
 
 	srv := newFront(t, nil, serveJob)
-	for _, mode := range append(authModes(), authMode{"caller's client without transport", atlas.WithHTTPClient(&http.Client{})}) {
-		opts := []atlas.Option{atlas.WithBaseURL(srv.URL), mode.option, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1})}
-		if strings.HasPrefix(mode.name, "caller") {
-			opts = append(opts, atlas.WithAccessToken(canaryAccessToken))
-		}
-		c, err := atlas.NewClient(opts...)
-		require.NoError(t, err)
-		_, err = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-		require.NoError(t, err, mode.name)
+	for _, mode := range append(authModes(), callerWithoutTransport) {
+		require.NoError(t, getJobAs(t, srv.URL, mode), mode.name)
 	}
 	assert.Zero(t, failing.n.Load())
 }
@@ -237,7 +230,7 @@ func TestMalformedResponsesQuotingACredential(t *testing.T) {
 		"status line":       func(cred string) string { return "HTTP/1.1 " + cred + "\r\n\r\n" },
 	}
 	for what, answer := range malformed {
-		for _, mode := range append(authModes(), authMode{"service account grant", atlas.WithServiceAccount(canaryClientID, canaryClientSecret)}) {
+		for _, mode := range append(authModes(), authMode{"service account grant", atlas.WithServiceAccount(canaryClientID, canaryClientSecret), nil}) {
 			t.Run(what+"/"+mode.name, func(t *testing.T) {
 				base := rawServer(t, func(r *http.Request) string {
 					auth := r.Header.Get("Authorization")
