@@ -41,7 +41,7 @@ func (k authKind) String() string {
 type credentials struct {
 	kinds       []authKind
 	accessToken sealed[string]
-	tokenSource oauth2.TokenSource
+	tokenSource sealed[oauth2.TokenSource]
 	user        string         // client ID or public key
 	password    sealed[string] // client secret or private key
 }
@@ -80,7 +80,7 @@ func (t staticToken) current() string                        { return t.b.get().
 // caller whose context ends returns at once, and the call goes on until Token returns, its
 // result then handed to whoever waits or dropped.
 type userTokenSource struct {
-	src  oauth2.TokenSource
+	src  sealed[oauth2.TokenSource] // the caller's source holds tokens reflection could reach
 	mu   sync.Mutex
 	call *tokenCall // the Token call in flight; nil when none
 	last sealed[*bearer]
@@ -112,7 +112,7 @@ func (u *userTokenSource) token(ctx context.Context) (*bearer, error) {
 
 // run makes one Token call and hands its result to the callers waiting for it.
 func (u *userTokenSource) run(call *tokenCall) {
-	tok, err := u.src.Token()
+	tok, err := u.src.get().Token()
 	switch {
 	case err != nil:
 		call.err = fmt.Errorf("token source: %w", err)

@@ -1,10 +1,13 @@
 package atlas_test
 
 import (
-	"fmt"
+	"bytes"
+	"context"
+	"encoding/json"
 	"log/slog"
+	"math"
+	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,285 +15,413 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 
 	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
 )
 
-func TestNewClientRefuses(t *testing.T) {
-	token := atlas.WithAccessToken(testToken)
+// These tests prove that do applies the retry policy's decisions (retry_test.go tables the
+// decisions themselves), waits for the rate limiter, and logs one record per attempt.
+
+// fastRetry retries quickly; the waits are recorded by recordSleeps, never spent.
+var fastRetry = atlas.RetryPolicy{MaxAttempts: 3, MinBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond}
+
+// fakeWithJob starts the fake holding the test job and returns it with a service-account
+// client for it, with opts added.
+func fakeWithJob(t *testing.T, opts ...atlas.Option) (*atlastest.Server, *atlas.Client) {
+	t.Helper()
+	srv := atlastest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.AddExportJob(testGroupID, testCluster, &atlas.ExportJob{ID: testExportID, SnapshotID: testSnapshot, ExportBucketID: testBucket, State: atlas.ExportStateQueued})
+	c, err := atlas.NewClient(append([]atlas.Option{atlas.WithBaseURL(srv.URL), atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret)}, opts...)...)
+	require.NoError(t, err)
+	return srv, c
+}
+
+var createReq = &atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket}
+
+func TestDoRetriesAsThePolicyDecides(t *testing.T) {
+	type call struct {
+		route string
+		run   func(*atlas.Client) error
+	}
+	get := call{atlastest.RouteGetExport, func(c *atlas.Client) error {
+		_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+		return err
+	}}
+	create := call{atlastest.RouteCreateExport, func(c *atlas.Client) error {
+		_, err := c.Exports.Create(t.Context(), testGroupID, testCluster, createReq)
+		return err
+	}}
 	tests := []struct {
-		name  string
-		opts  []atlas.Option
-		param string
+		name       string
+		call       call
+		status     int
+		retryAfter time.Duration
+		attempts   int
+		sentinel   error
 	}{
-		{"no auth", nil, "auth"},
-		{"no auth, other options", []atlas.Option{atlas.WithUserAgent("x/1")}, "auth"},
-		{"two auth", []atlas.Option{token, atlas.WithDigest(testPublicKey, testPrivateKey)}, "auth"},
-		{"the same auth twice", []atlas.Option{token, token}, "auth"},
-		{"all four auth", []atlas.Option{token, atlas.WithDigest(testPublicKey, testPrivateKey),
-			atlas.WithServiceAccount(testClientID, testSecret), atlas.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"}))}, "auth"},
-		{"empty access token", []atlas.Option{atlas.WithAccessToken("")}, "WithAccessToken"},
-		{"nil token source", []atlas.Option{atlas.WithTokenSource(nil)}, "WithTokenSource"},
-		{"service account without secret", []atlas.Option{atlas.WithServiceAccount(testClientID, "")}, "WithServiceAccount"},
-		{"service account without id", []atlas.Option{atlas.WithServiceAccount("", testSecret)}, "WithServiceAccount"},
-		{"digest without private key", []atlas.Option{atlas.WithDigest(testPublicKey, "")}, "WithDigest"},
-		{"digest without public key", []atlas.Option{atlas.WithDigest("", testPrivateKey)}, "WithDigest"},
-		{"nil http client", []atlas.Option{token, atlas.WithHTTPClient(nil)}, "WithHTTPClient"},
-		{"nil logger", []atlas.Option{token, atlas.WithLogger(nil)}, "WithLogger"},
-		{"user agent with CR", []atlas.Option{token, atlas.WithUserAgent("x/1\r\nX-Evil: 1")}, "WithUserAgent"},
-		{"user agent with LF", []atlas.Option{token, atlas.WithUserAgent("x/1\nX-Evil: 1")}, "WithUserAgent"},
-		{"user agent with NUL", []atlas.Option{token, atlas.WithUserAgent("x/1\x00")}, "WithUserAgent"},
-		{"user agent with ESC", []atlas.Option{token, atlas.WithUserAgent("x/1 \x1b[31m")}, "WithUserAgent"},
-		{"user agent with DEL", []atlas.Option{token, atlas.WithUserAgent("x/1\x7f")}, "WithUserAgent"},
-		{"negative attempts", []atlas.Option{token, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: -1})}, "WithRetry"},
-		{"negative backoff", []atlas.Option{token, atlas.WithRetry(atlas.RetryPolicy{MinBackoff: -time.Second})}, "WithRetry"},
-		{"min over max backoff", []atlas.Option{token, atlas.WithRetry(atlas.RetryPolicy{MinBackoff: 2 * time.Second, MaxBackoff: time.Second})}, "WithRetry"},
-		{"zero rate", []atlas.Option{token, atlas.WithRateLimit(0, 1)}, "WithRateLimit"},
-		{"zero burst", []atlas.Option{token, atlas.WithRateLimit(1, 0)}, "WithRateLimit"},
-		{"base URL not a URL", []atlas.Option{token, atlas.WithBaseURL("://nope")}, "WithBaseURL"},
-		{"base URL empty", []atlas.Option{token, atlas.WithBaseURL("")}, "WithBaseURL"},
-		{"base URL relative", []atlas.Option{token, atlas.WithBaseURL("/api")}, "WithBaseURL"},
-		{"base URL without scheme", []atlas.Option{token, atlas.WithBaseURL("cloud.mongodb.com")}, "WithBaseURL"},
-		{"base URL ftp", []atlas.Option{token, atlas.WithBaseURL("ftp://cloud.mongodb.com")}, "WithBaseURL"},
-		{"base URL with query", []atlas.Option{token, atlas.WithBaseURL("https://cloud.mongodb.com/?envelope=true")}, "WithBaseURL"},
-		{"base URL with empty query", []atlas.Option{token, atlas.WithBaseURL("https://cloud.mongodb.com/?")}, "WithBaseURL"},
-		{"base URL with fragment", []atlas.Option{token, atlas.WithBaseURL("https://cloud.mongodb.com/#x")}, "WithBaseURL"},
-		{"base URL without host", []atlas.Option{token, atlas.WithBaseURL("https:///api")}, "WithBaseURL"},
-		{"base URL with only a port", []atlas.Option{token, atlas.WithBaseURL("https://:443")}, "WithBaseURL"},
-		{"http to a public host", []atlas.Option{token, atlas.WithBaseURL("http://cloud.mongodb.com")}, "WithBaseURL"},
-		{"http to a private address", []atlas.Option{token, atlas.WithBaseURL("http://10.0.0.7:8080")}, "WithBaseURL"},
-		{"http to a name that starts like loopback", []atlas.Option{token, atlas.WithBaseURL("http://127.0.0.1.nip.io")}, "WithBaseURL"},
-		{"http to a localhost subdomain", []atlas.Option{token, atlas.WithBaseURL("http://localhost.example.com")}, "WithBaseURL"},
-		{"http to the unspecified address", []atlas.Option{token, atlas.WithBaseURL("http://0.0.0.0:8080")}, "WithBaseURL"},
-		{"http to an IPv6 non-loopback", []atlas.Option{token, atlas.WithBaseURL("http://[fe80::1]:8080")}, "WithBaseURL"},
+		{"GET 429", get, 429, 0, 3, atlas.ErrRateLimited},
+		{"GET 500", get, 500, 0, 3, atlas.ErrServer},
+		{"GET 502", get, 502, 0, 3, atlas.ErrServer},
+		{"GET 503 with Retry-After", get, 503, 2 * time.Second, 3, atlas.ErrServer},
+		{"GET 504", get, 504, 0, 3, atlas.ErrServer},
+		{"GET 400", get, 400, 0, 1, nil},
+		{"GET 401", get, 401, 0, 1, atlas.ErrUnauthorized},
+		{"GET 403", get, 403, 0, 1, atlas.ErrForbidden},
+		{"GET 404", get, 404, 0, 1, atlas.ErrNotFound},
+		{"GET 409", get, 409, 0, 1, nil},
+		{"GET 501", get, 501, 0, 1, atlas.ErrServer},
+		{"GET 505", get, 505, 0, 1, atlas.ErrServer},
+		// A 429 is a refusal before any work: a create is repeated too (issue 11).
+		{"POST 429 with Retry-After", create, 429, time.Second, 3, atlas.ErrRateLimited},
+		// A 5xx may come after the server acted: a duplicate export costs money.
+		{"POST 500", create, 500, 0, 1, atlas.ErrServer},
+		{"POST 502", create, 502, 0, 1, atlas.ErrServer},
+		{"POST 503 with Retry-After", create, 503, time.Second, 1, atlas.ErrServer},
+		{"POST 504", create, 504, 0, 1, atlas.ErrServer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := atlas.NewClient(tt.opts...)
-			assert.Nil(t, c)
-			require.ErrorIs(t, err, atlas.ErrInvalidArgument)
-			var argErr *atlas.InvalidArgumentError
-			require.ErrorAs(t, err, &argErr)
-			assert.Equal(t, tt.param, argErr.Name)
-			for _, secret := range []string{testToken, testPrivateKey, testSecret} {
-				assert.NotContains(t, err.Error(), secret)
+			srv, c := fakeWithJob(t, atlas.WithRetry(fastRetry))
+			slept := recordSleeps(c)
+			srv.InjectFault(atlastest.Fault{Route: tt.call.route, Status: tt.status, RetryAfter: tt.retryAfter, Times: 10})
+
+			err := tt.call.run(c)
+			var apiErr *atlas.APIError
+			require.ErrorAs(t, err, &apiErr, "the last attempt's typed error")
+			assert.Equal(t, tt.status, apiErr.StatusCode)
+			if tt.sentinel != nil {
+				assert.ErrorIs(t, err, tt.sentinel)
 			}
+			assert.Equal(t, tt.attempts, srv.Requests(tt.call.route))
+			waits := slept.Waits()
+			require.Len(t, waits, tt.attempts-1, "a wait between attempts, none after the last")
+			for _, w := range waits {
+				assert.GreaterOrEqual(t, w, max(fastRetry.MinBackoff, tt.retryAfter), "Retry-After is a floor")
+				assert.LessOrEqual(t, w, max(fastRetry.MaxBackoff, tt.retryAfter))
+			}
+			assert.Len(t, srv.ExportJobs(testGroupID, testCluster), 1, "no job was created")
 		})
 	}
 }
 
-func TestNewClientBaseURLUserInfoNotEchoed(t *testing.T) {
-	c, err := atlas.NewClient(atlas.WithAccessToken(testToken), atlas.WithBaseURL("https://admin:canary-url-password-6e1f@cloud.mongodb.com"))
-	assert.Nil(t, c)
-	require.ErrorIs(t, err, atlas.ErrInvalidArgument)
-	assert.NotContains(t, err.Error(), "canary-url-password-6e1f")
-}
-
-func TestNewClientAcceptsBaseURLs(t *testing.T) {
-	for _, base := range []string{
-		"https://cloud.mongodb.com",
-		"https://cloud.mongodb.com/",
-		"https://cloud-qa.mongodb.com:8443/prefix",
-		"http://127.0.0.1:1",
-		"http://127.5.6.7",
-		"http://localhost:8080",
-		"http://LOCALHOST:8080/",
-		"http://[::1]:8080",
-	} {
-		c, err := atlas.NewClient(atlas.WithBaseURL(base), atlas.WithAccessToken(testToken))
-		require.NoError(t, err, base)
-		assert.NotNil(t, c.Exports, base)
-		assert.Contains(t, fmt.Sprint(c), strings.TrimSuffix(base, "/"))
+func TestDoRetriesUntilItSucceeds(t *testing.T) {
+	srv, c := fakeWithJob(t, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 4, MinBackoff: time.Millisecond}))
+	slept := recordSleeps(c)
+	for _, f := range []atlastest.Fault{{Status: 502}, {Status: 503}, {Status: 429, RetryAfter: 3 * time.Second}} {
+		f.Route = atlastest.RouteGetExport
+		srv.InjectFault(f)
 	}
-	// A nil option is skipped, so optional settings can be built conditionally.
-	c, err := atlas.NewClient(nil, atlas.WithAccessToken(testToken), nil)
-	require.NoError(t, err)
-	assert.Equal(t, "atlas.Client{base: "+atlas.DefaultBaseURL+", auth: access token}", fmt.Sprint(c))
-}
-
-// countingTransport counts the requests it carries and remembers the last Authorization.
-type countingTransport struct {
-	base http.RoundTripper
-	n    atomic.Int64
-	auth atomic.Value
-}
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.n.Add(1)
-	c.auth.Store(r.Header.Get("Authorization"))
-	return c.base.RoundTrip(r)
-}
-
-func TestWithHTTPClientUsesButNeverModifiesTheCallersClient(t *testing.T) {
-	defaultClient := *http.DefaultClient
-	defaultTransport := http.DefaultTransport
-
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, r *http.Request) {
-		testWire(t, r, http.MethodGet, "Bearer "+testToken)
-		serveJob(w, r)
-	})
-	var plainAuth atomic.Value
-	srv.Mux.HandleFunc("/plain", func(_ http.ResponseWriter, r *http.Request) {
-		plainAuth.Store(r.Header.Get("Authorization"))
-	})
-	rt := &countingTransport{base: srv.Client().Transport}
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	caller := &http.Client{Transport: rt, Timeout: 7 * time.Second, Jar: jar}
-	c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithHTTPClient(caller))
-	_, err = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.NoError(t, err)
-
-	assert.EqualValues(t, 1, rt.n.Load(), "the caller's transport carries the requests")
-	assert.Equal(t, "Bearer "+testToken, rt.auth.Load(), "auth wraps the caller's transport")
-	assert.Same(t, rt, caller.Transport, "the caller's Transport is not replaced")
-	assert.Equal(t, 7*time.Second, caller.Timeout)
-	assert.Same(t, jar, caller.Jar)
-	assert.Nil(t, caller.CheckRedirect, "the SDK's redirect policy is its own, not set on the caller's client")
-
-	// Using the caller's client directly sends no credential: nothing was installed in it.
-	resp, err := caller.Get(srv.URL + "/plain")
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	assert.Equal(t, "", plainAuth.Load())
-
-	assert.Equal(t, defaultClient, *http.DefaultClient, "http.DefaultClient untouched")
-	assert.Same(t, defaultTransport, http.DefaultTransport, "http.DefaultTransport untouched")
-}
-
-func TestWithHTTPClientTimeoutApplies(t *testing.T) {
-	srv := newServer(t)
-	released := make(chan struct{})
-	t.Cleanup(func() { close(released) })
-	srv.Mux.HandleFunc(jobPath, func(_ http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-released:
-		}
-	})
-	c := newClient(t, srv, atlas.WithAccessToken(testToken),
-		atlas.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}),
-		atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1}))
 	job, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	assert.Nil(t, job)
-	require.Error(t, err)
-	var timeout interface{ Timeout() bool }
-	require.ErrorAs(t, err, &timeout)
-	assert.True(t, timeout.Timeout())
-	assert.EqualValues(t, 1, srv.Requests())
+	require.NoError(t, err)
+	assert.Equal(t, testExportID, job.ID)
+	assert.Equal(t, 4, srv.Requests(atlastest.RouteGetExport))
+	waits := slept.Waits()
+	require.Len(t, waits, 3)
+	assert.Equal(t, 3*time.Second, waits[2], "the wait the server asked for, over a backoff of milliseconds")
 }
 
-// failingTransport fails every request: it stands in for http.DefaultTransport to prove
-// that the SDK never uses it.
-type failingTransport struct{ n atomic.Int64 }
+func TestCreateRepeatedAfterA429CreatesOneJob(t *testing.T) {
+	srv, c := fakeWithJob(t, atlas.WithRetry(fastRetry))
+	slept := recordSleeps(c)
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteCreateExport, Status: http.StatusTooManyRequests, RetryAfter: 2 * time.Second})
 
-func (f *failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
-	f.n.Add(1)
-	return nil, fmt.Errorf("http.DefaultTransport was used")
+	job, err := c.Exports.Create(t.Context(), testGroupID, testCluster, createReq)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Requests(atlastest.RouteCreateExport))
+	assert.Equal(t, []time.Duration{2 * time.Second}, slept.Waits())
+	assert.Len(t, srv.ExportJobs(testGroupID, testCluster), 2, "the test job and one new one")
+	_, ok := srv.ExportJob(testGroupID, testCluster, job.ID)
+	assert.True(t, ok)
 }
 
-func TestDefaultTransportIsTheSDKsOwn(t *testing.T) {
-	// Not parallel: it swaps a global, and restores it before any parallel test runs.
-	saved := http.DefaultTransport
-	failing := &failingTransport{}
-	http.DefaultTransport = failing
-	t.Cleanup(func() { http.DefaultTransport = saved })
-
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, serveJob)
-	ts := newTokenServer(t, srv, 3600)
-	for name, opt := range map[string]atlas.Option{
-		"access token":    atlas.WithAccessToken(testToken),
-		"service account": atlas.WithServiceAccount(testClientID, testSecret),
-		"digest":          atlas.WithDigest(testPublicKey, testPrivateKey),
-		// A caller's client without a Transport means the SDK's default, not http.DefaultTransport.
-		"caller's client without transport": atlas.WithHTTPClient(&http.Client{}),
-	} {
-		opts := []atlas.Option{opt, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1})}
-		if strings.HasPrefix(name, "caller") {
-			opts = append(opts, atlas.WithAccessToken(testToken))
-		}
-		c := newClient(t, srv, opts...)
-		_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-		require.NoError(t, err, name)
+// dropConnection closes the connection without answering, as a crashing proxy does. A test
+// server of its own is needed: on the fake, a dropped connection that the client reused is
+// retried by net/http itself, which would blur the counts.
+func dropConnection(w http.ResponseWriter, _ *http.Request) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err == nil {
+		_ = conn.Close()
 	}
-	assert.Zero(t, failing.n.Load())
-	assert.EqualValues(t, 1, ts.grants.Load())
 }
 
-func TestClientPrintsNoSecret(t *testing.T) {
-	srv := newServer(t)
-	tests := map[string]struct {
-		opt  atlas.Option
-		auth string
+func TestDroppedConnection(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		create   bool
+		attempts int
 	}{
-		"access token":    {atlas.WithAccessToken(testToken), "access token"},
-		"token source":    {atlas.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken})), "token source"},
-		"service account": {atlas.WithServiceAccount(testClientID, testSecret), "service account"},
-		"digest":          {atlas.WithDigest(testPublicKey, testPrivateKey), "digest"},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			c := newClient(t, srv, tt.opt)
-			want := "atlas.Client{base: " + srv.URL + ", auth: " + tt.auth + "}"
-			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
-				for _, v := range []any{c, *c, []*atlas.Client{c}, struct{ C *atlas.Client }{c}, c.Exports, *c.Exports} {
-					got := fmt.Sprintf(verb, v)
-					for _, secret := range []string{testToken, testSecret, testPrivateKey} {
-						require.NotContains(t, got, secret, "%s of %T", verb, v)
-					}
-				}
-				assert.Equal(t, want, fmt.Sprintf(verb, c), verb)
-				assert.Equal(t, want, fmt.Sprintf(verb, *c), verb)
+		{"a read is repeated", false, 3},
+		{"a create that may have arrived is not", true, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.Mux.HandleFunc("/", dropConnection)
+			c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(fastRetry))
+			slept := recordSleeps(c)
+			var err error
+			if tt.create {
+				_, err = c.Exports.Create(t.Context(), testGroupID, testCluster, createReq)
+			} else {
+				_, err = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
 			}
-			// An Option is a func: printing one shows no more than its address.
-			for _, verb := range []string{"%v", "%+v", "%#v"} {
-				got := fmt.Sprintf(verb, tt.opt)
-				for _, secret := range []string{testToken, testSecret, testPrivateKey} {
-					assert.NotContains(t, got, secret, verb)
-				}
-			}
+			require.Error(t, err)
+			var apiErr *atlas.APIError
+			assert.NotErrorAs(t, err, &apiErr, "no response, so no APIError")
+			assert.EqualValues(t, tt.attempts, srv.Requests())
+			assert.Len(t, slept.Waits(), tt.attempts-1)
 		})
 	}
 }
 
-func TestUserAgent(t *testing.T) {
+func TestCreateRetriedWhenTheConnectionWasNeverMade(t *testing.T) {
+	// A port that was just free: connecting is refused, so the request certainly never left.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+
+	var dials atomic.Int64
+	dialer := &net.Dialer{}
+	transport := &http.Transport{DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+		dials.Add(1)
+		return dialer.DialContext(ctx, network, a)
+	}}
+	c, err := atlas.NewClient(atlas.WithBaseURL("http://"+addr), atlas.WithAccessToken(testToken),
+		atlas.WithHTTPClient(&http.Client{Transport: transport}), atlas.WithRetry(fastRetry))
+	require.NoError(t, err)
+	slept := recordSleeps(c)
+	_, err = c.Exports.Create(t.Context(), testGroupID, testCluster, createReq)
+	var opErr *net.OpError
+	require.ErrorAs(t, err, &opErr)
+	assert.Equal(t, "dial", opErr.Op)
+	assert.EqualValues(t, fastRetry.MaxAttempts, dials.Load())
+	assert.Len(t, slept.Waits(), fastRetry.MaxAttempts-1)
+}
+
+func TestDoGivesUpAtOnce(t *testing.T) {
 	tests := []struct {
-		product, want string
+		name           string
+		fault          atlastest.Fault
+		timeout        time.Duration
+		sentinel       error
+		wantRetryAfter time.Duration
+		wantRateLimit  *atlas.RateLimit
 	}{
-		{"", "atlas-go/" + atlas.Version},
-		{"backup-report/1.2", "backup-report/1.2 atlas-go/" + atlas.Version},
-		{"  padded/3 ", "padded/3 atlas-go/" + atlas.Version},
-		{"tabbed\t(linux; amd64)", "tabbed\t(linux; amd64) atlas-go/" + atlas.Version},
-		{"ünïcode/1", "ünïcode/1 atlas-go/" + atlas.Version},
+		{"Retry-After over a minute", atlastest.Fault{Status: 429, RetryAfter: 2 * time.Minute,
+			Header: http.Header{"Ratelimit-Limit": {"100"}, "Ratelimit-Remaining": {"0"}}}, 0, atlas.ErrRateLimited, 2 * time.Minute, &atlas.RateLimit{Limit: 100, Remaining: 0}},
+		// Too large for an int64: a server asking for forever is not asking for nothing.
+		{"Retry-After past int64", atlastest.Fault{Status: 429, Header: http.Header{"Retry-After": {"99999999999999999999"}}}, 0, atlas.ErrRateLimited, math.MaxInt64, nil},
+		// The caller gets the server's answer rather than a deadline error 30 s later.
+		{"a wait past the deadline", atlastest.Fault{Status: 503, RetryAfter: 30 * time.Second}, 10 * time.Second, atlas.ErrServer, 30 * time.Second, nil},
 	}
 	for _, tt := range tests {
-		srv := newServer(t)
-		var got atomic.Value
-		srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, r *http.Request) {
-			got.Store(r.Header.Values("User-Agent"))
-			serveJob(w, r)
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := fakeWithJob(t, atlas.WithRetry(fastRetry))
+			slept := recordSleeps(c)
+			tt.fault.Route, tt.fault.Times = atlastest.RouteGetExport, 10
+			srv.InjectFault(tt.fault)
+			ctx := t.Context()
+			if tt.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			job, err := c.Exports.Get(ctx, testGroupID, testCluster, testExportID)
+			assert.Nil(t, job)
+			require.ErrorIs(t, err, tt.sentinel)
+			var apiErr *atlas.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tt.wantRetryAfter, apiErr.RetryAfter, "the caller learns how long the server asked for")
+			assert.Equal(t, tt.wantRateLimit, apiErr.RateLimit)
+			assert.Equal(t, 1, srv.Requests(atlastest.RouteGetExport))
+			assert.Empty(t, slept.Waits())
 		})
-		c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithUserAgent(tt.product))
-		_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-		require.NoError(t, err)
-		assert.Equal(t, []string{tt.want}, got.Load(), "product %q", tt.product)
 	}
-	assert.Regexp(t, `^\d+\.\d+\.\d+$`, atlas.Version)
 }
 
-func TestNewClientDoesNotLogWithoutALogger(t *testing.T) {
+func TestMaxAttemptsOneMeansOneRequest(t *testing.T) {
+	for _, f := range []atlastest.Fault{{Status: 503}, {Status: 429, RetryAfter: time.Second}} {
+		srv, c := fakeWithJob(t, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1}))
+		slept := recordSleeps(c)
+		f.Route = atlastest.RouteGetExport
+		srv.InjectFault(f)
+		_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+		require.Error(t, err)
+		assert.Equal(t, 1, srv.Requests(atlastest.RouteGetExport), "status %d", f.Status)
+		assert.Empty(t, slept.Waits())
+	}
+}
+
+func TestDefaultRetryPolicy(t *testing.T) {
+	srv, c := fakeWithJob(t)
+	slept := recordSleeps(c)
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: 500, Times: 10})
+	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+	require.ErrorIs(t, err, atlas.ErrServer)
+	assert.Equal(t, atlas.DefaultMaxAttempts, srv.Requests(atlastest.RouteGetExport))
+	waits := slept.Waits()
+	require.Len(t, waits, atlas.DefaultMaxAttempts-1)
+	assert.Equal(t, atlas.DefaultMinBackoff, waits[0], "the first wait is the minimum")
+	for _, w := range waits {
+		assert.GreaterOrEqual(t, w, atlas.DefaultMinBackoff)
+		assert.LessOrEqual(t, w, atlas.DefaultMaxBackoff)
+	}
+}
+
+func TestBackoffSleepEndsWithTheContext(t *testing.T) {
+	srv, c := fakeWithJob(t, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Hour, MaxBackoff: time.Hour}))
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: 503})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sleeping := make(chan time.Duration, 1)
+	atlas.SetSleep(c, func(ctx context.Context, d time.Duration) error {
+		sleeping <- d
+		return atlas.SleepContext(ctx, d) // the real sleep
+	})
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Exports.Get(ctx, testGroupID, testCluster, testExportID)
+		done <- err
+	}()
+	assert.Equal(t, time.Hour, <-sleeping)
+	cancel()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(10 * time.Second): // a watchdog, not synchronisation: the hour-long sleep ignored the context
+		t.Fatal("the backoff sleep did not end with the context")
+	}
+	assert.Equal(t, 1, srv.Requests(atlastest.RouteGetExport))
+}
+
+func TestWithRateLimit(t *testing.T) {
+	// One request an hour: the grant is not limited, the first Get passes on the burst, the
+	// second must wait past any short deadline.
+	srv, c := fakeWithJob(t, atlas.WithRateLimit(rate.Every(time.Hour), 1))
+	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	job, err := c.Exports.Get(ctx, testGroupID, testCluster, testExportID)
+	assert.Nil(t, job)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 1, srv.Requests(atlastest.RouteGetExport), "the limited request was not sent")
+
+	// Shared by every goroutine: a cancelled caller does not free a token for the next.
+	cancelled, cancel2 := context.WithCancel(t.Context())
+	cancel2()
+	_, err = c.Exports.Get(cancelled, testGroupID, testCluster, testExportID)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, srv.Requests(atlastest.RouteGetExport))
+}
+
+// logRecord is one JSON record of the client's debug log.
+type logRecord struct {
+	Level    string `json:"level"`
+	Msg      string `json:"msg"`
+	Method   string `json:"method"`
+	Path     string `json:"path"`
+	Status   int    `json:"status"`
+	Attempt  int    `json:"attempt"`
+	Wait     int64  `json:"wait"`
+	Duration *int64 `json:"duration"`
+}
+
+// debugLog returns a logger that writes JSON debug records to buf.
+func debugLog(buf *bytes.Buffer) atlas.Option {
+	return atlas.WithLogger(slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+}
+
+func TestWithLoggerOneRecordPerAttempt(t *testing.T) {
+	var buf bytes.Buffer
+	srv, c := fakeWithJob(t, debugLog(&buf), atlas.WithRetry(fastRetry))
+	slept := recordSleeps(c)
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: 503})
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: 502})
+
+	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+	require.NoError(t, err)
+
+	var records []logRecord
+	for dec := json.NewDecoder(&buf); dec.More(); {
+		var r logRecord
+		require.NoError(t, dec.Decode(&r))
+		records = append(records, r)
+	}
+	require.Len(t, records, 3)
+	waits := slept.Waits()
+	require.Len(t, waits, 2)
+	for i, want := range []struct {
+		status int
+		wait   time.Duration
+	}{{503, waits[0]}, {502, waits[1]}, {200, 0}} {
+		r := records[i]
+		assert.Equal(t, "DEBUG", r.Level)
+		assert.Equal(t, "atlas request", r.Msg)
+		assert.Equal(t, http.MethodGet, r.Method)
+		assert.Equal(t, jobPath, r.Path)
+		assert.Equal(t, want.status, r.Status)
+		assert.Equal(t, i+1, r.Attempt)
+		assert.Equal(t, want.wait, time.Duration(r.Wait))
+		if assert.NotNil(t, r.Duration, "duration") {
+			assert.Positive(t, *r.Duration)
+		}
+	}
+	for _, s := range []string{srv.ClientSecret, srv.ClientID, "Bearer", "Basic", "Authorization"} {
+		assert.NotContains(t, buf.String(), s)
+	}
+}
+
+func TestWithLoggerNeverLogsCredentials(t *testing.T) {
+	// A 500, then the credential refused: each attempt is logged, none with a credential.
+	for name, tt := range map[string]struct {
+		opt     func(*atlastest.Server) atlas.Option
+		secrets []string
+	}{
+		"access token": {func(*atlastest.Server) atlas.Option { return atlas.WithAccessToken(testToken) }, []string{testToken}},
+		"digest": {func(s *atlastest.Server) atlas.Option { return atlas.WithDigest(s.PublicKey, "wrong-"+s.PrivateKey) },
+			[]string{"wrong-", "Digest", "nonce"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := atlastest.NewServer()
+			t.Cleanup(srv.Close)
+			srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: 500})
+			var buf bytes.Buffer
+			c, err := atlas.NewClient(atlas.WithBaseURL(srv.URL), tt.opt(srv), debugLog(&buf), atlas.WithRetry(fastRetry))
+			require.NoError(t, err)
+			recordSleeps(c)
+			_, err = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+			require.ErrorIs(t, err, atlas.ErrUnauthorized)
+			assert.Equal(t, 2, strings.Count(buf.String(), "atlas request"), buf.String())
+			for _, s := range tt.secrets {
+				assert.NotContains(t, buf.String(), s)
+			}
+		})
+	}
+}
+
+func TestWithLoggerRespectsTheLevel(t *testing.T) {
+	var buf bytes.Buffer
+	_, c := fakeWithJob(t, atlas.WithLogger(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))))
+	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+	require.NoError(t, err)
+	assert.Empty(t, buf.String(), "debug records stay out of an info logger")
+}
+
+func TestNoLoggingWithoutALogger(t *testing.T) {
 	// slog.Default must not receive the SDK's records unless the caller asked for them.
-	var buf strings.Builder
+	var buf bytes.Buffer
 	saved := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(saved) })
 
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, serveJob)
-	_, err := newClient(t, srv).Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+	_, c := fakeWithJob(t)
+	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
 	require.NoError(t, err)
 	assert.Empty(t, buf.String())
 }

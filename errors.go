@@ -53,9 +53,10 @@ type RequestError struct {
 	Err error
 }
 
-// Error names the request once, then the cause.
+// Error names the request once, then the cause, without the cause's own "atlas: ": the
+// package is named once too.
 func (e *RequestError) Error() string {
-	return "atlas: " + e.Method + " " + e.Path + ": " + e.Err.Error()
+	return "atlas: " + e.Method + " " + e.Path + ": " + strings.TrimPrefix(e.Err.Error(), "atlas: ")
 }
 
 // Unwrap returns the cause.
@@ -95,7 +96,9 @@ type GrantError struct {
 }
 
 // Error says that the grant failed, and why.
-func (e *GrantError) Error() string { return "service account token grant: " + e.Err.Error() }
+func (e *GrantError) Error() string {
+	return "service account token grant: " + strings.TrimPrefix(e.Err.Error(), "atlas: ")
+}
 
 // Unwrap returns the cause.
 func (e *GrantError) Unwrap() error { return e.Err }

@@ -1,10 +1,12 @@
 package atlas_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
-	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,254 +14,135 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
 )
 
-// The example bodies of the spec's components.responses, copied unchanged.
-const (
-	badRequestBody = `{"detail":"(This is just an example, the exception may not be related to this endpoint) No provider AWS exists.","error":400,"errorCode":"VALIDATION_ERROR","reason":"Bad Request"}`
-
-	unauthorizedBody = `{"detail":"(This is just an example, the exception may not be related to this endpoint)","error":401,"errorCode":"NOT_ORG_GROUP_CREATOR","reason":"Unauthorized"}`
-
-	forbiddenBody = `{"detail":"(This is just an example, the exception may not be related to this endpoint)","error":403,"errorCode":"CANNOT_CHANGE_GROUP_NAME","reason":"Forbidden"}`
-
-	notFoundBody = `{"detail":"(This is just an example, the exception may not be related to this endpoint) Cannot find resource AWS","error":404,"errorCode":"RESOURCE_NOT_FOUND","reason":"Not Found"}`
-
-	conflictBody = `{"detail":"(This is just an example, the exception may not be related to this endpoint) Cannot delete organization link while there is active migration in following project ids: 60c4fd418ebe251047c50554","error":409,"errorCode":"CANNOT_DELETE_ORG_ACTIVE_LIVE_MIGRATION_ATLAS_ORG_LINK","reason":"Conflict"}`
-
-	tooManyRequestsBody = `{"detail":"(This is just an example, the exception may not be related to this endpoint)","error":429,"errorCode":"RATE_LIMITED","reason":"Too Many Requests"}`
-
-	internalServerErrorBody = `{"detail":"(This is just an example, the exception may not be related to this endpoint)","error":500,"errorCode":"UNEXPECTED_ERROR","reason":"Internal Server Error"}`
-)
-
-// sentinels are the status sentinels an *APIError may match.
-var sentinels = []error{atlas.ErrUnauthorized, atlas.ErrForbidden, atlas.ErrNotFound, atlas.ErrRateLimited, atlas.ErrServer}
-
-// getError runs one Get, without retries, against a handler and returns its *APIError.
-func getError(t *testing.T, h http.HandlerFunc) (*atlas.APIError, error) {
+// assertOperationOnce checks that an error's text starts by naming the operation and names it
+// only there: no layer repeats it, and net/http's `Get "http://..."` form does not appear.
+func assertOperationOnce(t *testing.T, err error, method, path string) {
 	t.Helper()
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, h)
-	c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1}))
-	job, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
 	require.Error(t, err)
-	require.Nil(t, job, "never a job with an error")
+	msg := err.Error()
+	assert.True(t, strings.HasPrefix(msg, "atlas: "+method+" "+path+": "), "%q does not start with the operation", msg)
+	assert.Equal(t, 1, strings.Count(msg, path), "%q names the path more than once", msg)
+	for _, m := range []string{"Get", "Post", "Patch", "Delete"} {
+		assert.NotContains(t, msg, m+` "`, "net/http's form of the operation")
+	}
+	assert.NotContains(t, msg, "http://", "the base URL is not part of the operation")
+}
+
+func TestErrorsNameTheOperationOnce(t *testing.T) {
+	const unknown = "0123456789abcdef01234567"
+	unknownPath := exportsPath + "/" + unknown
+	t.Run("an API error", func(t *testing.T) {
+		_, c := fakeWithJob(t)
+		_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, unknown)
+		require.ErrorIs(t, err, atlas.ErrNotFound)
+		assertOperationOnce(t, err, "GET", unknownPath)
+		assert.Equal(t, "atlas: GET "+unknownPath+": 404 Not Found (EXPORT_JOB_NOT_FOUND): No export job with ID "+unknown+" exists for cluster "+testCluster+".", err.Error())
+	})
+	t.Run("a refused grant", func(t *testing.T) {
+		srv := atlastest.NewServer()
+		t.Cleanup(srv.Close)
+		c, err := atlas.NewClient(atlas.WithBaseURL(srv.URL), atlas.WithServiceAccount(srv.ClientID, "wrong-secret"))
+		require.NoError(t, err)
+		_, err = c.Exports.Create(t.Context(), testGroupID, testCluster, createReq)
+		require.ErrorIs(t, err, atlas.ErrUnauthorized)
+		var grant *atlas.GrantError
+		require.ErrorAs(t, err, &grant)
+		assertOperationOnce(t, err, "POST", exportsPath)
+		assert.Equal(t, "atlas: POST "+exportsPath+": service account token grant: 401 Unauthorized (invalid_client): Client authentication failed.", err.Error())
+		assert.Equal(t, 1, srv.Requests(atlastest.RouteToken), "one grant tried")
+		assert.Zero(t, srv.TokenGrants())
+		assert.Zero(t, srv.Requests(atlastest.RouteCreateExport), "the create was never sent")
+	})
+	t.Run("a connection refused", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := l.Addr().String()
+		require.NoError(t, l.Close())
+		c, err := atlas.NewClient(atlas.WithBaseURL("http://"+addr), atlas.WithAccessToken(testToken), atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1}))
+		require.NoError(t, err)
+		_, err = c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+		assert.Equal(t, "atlas: GET "+jobPath+": dial tcp "+addr+": connect: connection refused", err.Error())
+	})
+	t.Run("an invalid response", func(t *testing.T) {
+		srv := newServer(t)
+		srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, "null") })
+		_, err := newClient(t, srv).Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+		require.ErrorIs(t, err, atlas.ErrInvalidResponse)
+		assertOperationOnce(t, err, "GET", jobPath)
+		assert.True(t, strings.HasSuffix(err.Error(), "invalid response: the body is JSON null"), err.Error())
+	})
+	t.Run("the context ended", func(t *testing.T) {
+		srv := newServer(t)
+		srv.Mux.HandleFunc(jobPath, serveJob)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := newClient(t, srv).Exports.Get(ctx, testGroupID, testCluster, testExportID)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, "atlas: GET "+jobPath+": context canceled", err.Error())
+	})
+}
+
+func TestRequestErrorUnwrapsToItsCause(t *testing.T) {
+	cause := &atlas.APIError{StatusCode: 404, ErrorCode: "RESOURCE_NOT_FOUND", Detail: "gone"}
+	err := fmt.Errorf("exporting: %w", &atlas.RequestError{Method: "GET", Path: jobPath, Err: cause})
+	assert.ErrorIs(t, err, atlas.ErrNotFound)
 	var apiErr *atlas.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.EqualValues(t, 1, srv.Requests())
-	return apiErr, err
-}
-
-func TestAPIErrorFromSpecExamples(t *testing.T) {
-	tests := []struct {
-		status                  int
-		body                    string
-		errorCode, reason, want string // want: the start of Detail
-		sentinel                error
-	}{
-		{400, badRequestBody, "VALIDATION_ERROR", "Bad Request", "(This is just an example, the exception may not be related to this endpoint) No provider AWS exists.", nil},
-		{401, unauthorizedBody, "NOT_ORG_GROUP_CREATOR", "Unauthorized", "(This is just an example, the exception may not be related to this endpoint)", atlas.ErrUnauthorized},
-		{403, forbiddenBody, "CANNOT_CHANGE_GROUP_NAME", "Forbidden", "(This is just an example, the exception may not be related to this endpoint)", atlas.ErrForbidden},
-		{404, notFoundBody, "RESOURCE_NOT_FOUND", "Not Found", "(This is just an example, the exception may not be related to this endpoint) Cannot find resource AWS", atlas.ErrNotFound},
-		{409, conflictBody, "CANNOT_DELETE_ORG_ACTIVE_LIVE_MIGRATION_ATLAS_ORG_LINK", "Conflict", "(This is just an example, the exception may not be related to this endpoint) Cannot delete organization link while there is active migration in following project ids: 60c4fd418ebe251047c50554", nil},
-		{429, tooManyRequestsBody, "RATE_LIMITED", "Too Many Requests", "(This is just an example, the exception may not be related to this endpoint)", atlas.ErrRateLimited},
-		{500, internalServerErrorBody, "UNEXPECTED_ERROR", "Internal Server Error", "(This is just an example, the exception may not be related to this endpoint)", atlas.ErrServer},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
-			apiErr, err := getError(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, tt.status, tt.body) })
-			assert.Equal(t, tt.status, apiErr.StatusCode)
-			assert.Equal(t, tt.errorCode, apiErr.ErrorCode)
-			assert.Equal(t, tt.reason, apiErr.Reason)
-			assert.Equal(t, tt.want, apiErr.Detail)
-			assert.Equal(t, http.MethodGet, apiErr.Method)
-			assert.Equal(t, jobPath, apiErr.Path)
-			assert.Nil(t, apiErr.Body, "a decoded ApiError does not keep the raw body")
-			assert.Zero(t, apiErr.RetryAfter)
-			assert.Nil(t, apiErr.RateLimit)
-
-			for _, s := range sentinels {
-				if s == tt.sentinel {
-					assert.ErrorIs(t, err, s)
-				} else {
-					assert.NotErrorIs(t, err, s)
-				}
-			}
-			assert.NotErrorIs(t, err, atlas.ErrInvalidResponse)
-			assert.NotErrorIs(t, err, atlas.ErrInvalidArgument)
-
-			msg := err.Error()
-			assert.Contains(t, msg, fmt.Sprint(tt.status))
-			assert.Contains(t, msg, tt.errorCode)
-			assert.NotContains(t, msg, testToken)
-		})
-	}
-}
-
-func TestAPIErrorRateLimitedByErrorCode(t *testing.T) {
-	// Atlas has refused with a 400 whose errorCode names a rate limit.
-	apiErr, err := getError(t, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusBadRequest, `{"error":400,"errorCode":"INVITATIONS_RATE_LIMITED_IP","reason":"Bad Request","detail":"Too many invitations."}`)
-	})
-	assert.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
-	assert.ErrorIs(t, err, atlas.ErrRateLimited)
-	assert.NotErrorIs(t, err, atlas.ErrServer)
-}
-
-func TestAPIErrorNonJSONBodies(t *testing.T) {
-	const html = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
-	tests := []struct {
-		name        string
-		status      int
-		contentType string
-		body        string
-		wantBody    string
-		sentinel    error
-	}{
-		{"HTML 502 from a proxy", 502, "text/html", html + "\n", html, atlas.ErrServer},
-		{"empty 503", 503, "", "", "", atlas.ErrServer},
-		{"empty 404", 404, "", "", "", atlas.ErrNotFound},
-		{"JSON that is not an ApiError", 500, "application/json", `{"message":"upstream timeout"}`, `{"message":"upstream timeout"}`, atlas.ErrServer},
-		{"ApiError without errorCode", 403, "application/json", `{"error":403}`, `{"error":403}`, atlas.ErrForbidden},
-		{"invalid UTF-8", 500, "text/plain", "bad \xff\xfe bytes", "bad \uFFFD bytes", atlas.ErrServer},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			apiErr, err := getError(t, func(w http.ResponseWriter, _ *http.Request) {
-				if tt.contentType != "" {
-					w.Header().Set("Content-Type", tt.contentType)
-				}
-				w.WriteHeader(tt.status)
-				_, _ = w.Write([]byte(tt.body))
-			})
-			assert.Equal(t, tt.status, apiErr.StatusCode)
-			assert.Empty(t, apiErr.ErrorCode)
-			if tt.wantBody == "" {
-				assert.Nil(t, apiErr.Body)
-			} else {
-				assert.Equal(t, tt.wantBody, string(apiErr.Body))
-			}
-			for _, s := range sentinels {
-				if s == tt.sentinel {
-					assert.ErrorIs(t, err, s)
-				} else {
-					assert.NotErrorIs(t, err, s)
-				}
-			}
-			assert.Contains(t, err.Error(), fmt.Sprint(tt.status))
-		})
-	}
-}
-
-func TestAPIErrorBodyIsBounded(t *testing.T) {
-	apiErr, _ := getError(t, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusBadGateway)
-		chunk := make([]byte, 64<<10)
-		for i := range chunk {
-			chunk[i] = 'x'
-		}
-		for range 16 { // 1 MiB, far over the cap
-			if _, err := w.Write(chunk); err != nil {
-				return
-			}
-		}
-	})
-	assert.Len(t, apiErr.Body, atlas.MaxErrorBytes)
-}
-
-func TestAPIErrorBadRequestDetail(t *testing.T) {
-	const body = `{"error":400,"errorCode":"INVALID_ATTRIBUTE","reason":"Bad Request","detail":"Invalid attribute snapshotId specified.",
-		"parameters":["snapshotId", 7],
-		"badRequestDetail":{"fields":[{"field":"snapshotId","description":"must be a 24-character hex string"},
-		                              {"field":"customData[0].key","description":"must not be empty"}]}}`
-	srv := newServer(t)
-	srv.Mux.HandleFunc(exportsPath, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusBadRequest, body) })
-	c := newClient(t, srv)
-	job, err := c.Exports.Create(t.Context(), testGroupID, testCluster,
-		&atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket})
-	assert.Nil(t, job)
-	var apiErr *atlas.APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
-	assert.Equal(t, http.MethodPost, apiErr.Method)
-	assert.Equal(t, "INVALID_ATTRIBUTE", apiErr.ErrorCode)
-	assert.Equal(t, []any{"snapshotId", float64(7)}, apiErr.Parameters)
-	assert.Equal(t, []atlas.FieldViolation{
-		{Field: "snapshotId", Description: "must be a 24-character hex string"},
-		{Field: "customData[0].key", Description: "must not be empty"},
-	}, apiErr.BadRequestDetail.Fields)
-	assert.Contains(t, err.Error(), "snapshotId: must be a 24-character hex string")
-	for _, s := range sentinels {
-		assert.NotErrorIs(t, err, s)
-	}
-}
-
-func TestAPIErrorRetryAfterAndRateLimit(t *testing.T) {
-	date := time.Now().Add(45 * time.Second).UTC().Format(http.TimeFormat)
-	tests := []struct {
-		name                  string
-		retryAfter            string
-		limit, remaining      string
-		wantMin, wantMax      time.Duration
-		wantLimit, wantRemain int
-		wantRateLimit         bool
-	}{
-		{"seconds", "7", "100", "0", 7 * time.Second, 7 * time.Second, 100, 0, true},
-		{"HTTP date", date, "", "", 43 * time.Second, 45 * time.Second, 0, 0, false},
-		{"date in the past", "Wed, 21 Oct 2015 07:28:00 GMT", "10", "3", 0, 0, 10, 3, true},
-		{"garbage", "soon", "ten", "3", 0, 0, 0, 0, false},
-		{"negative", "-5", "", "", 0, 0, 0, 0, false},
-		{"absent", "", "", "", 0, 0, 0, 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			apiErr, err := getError(t, func(w http.ResponseWriter, _ *http.Request) {
-				for k, v := range map[string]string{"Retry-After": tt.retryAfter, "RateLimit-Limit": tt.limit, "RateLimit-Remaining": tt.remaining} {
-					if v != "" {
-						w.Header().Set(k, v)
-					}
-				}
-				writeJSON(w, http.StatusTooManyRequests, tooManyRequestsBody)
-			})
-			assert.ErrorIs(t, err, atlas.ErrRateLimited)
-			assert.GreaterOrEqual(t, apiErr.RetryAfter, tt.wantMin)
-			assert.LessOrEqual(t, apiErr.RetryAfter, tt.wantMax)
-			if !tt.wantRateLimit {
-				assert.Nil(t, apiErr.RateLimit)
-				return
-			}
-			require.NotNil(t, apiErr.RateLimit)
-			assert.Equal(t, atlas.RateLimit{Limit: tt.wantLimit, Remaining: tt.wantRemain}, *apiErr.RateLimit)
-		})
-	}
-}
-
-func TestAPIErrorIsWithoutAResponse(t *testing.T) {
-	// Is works on a hand-made APIError too, as a test double in a user's code would build it.
-	tests := []struct {
-		err  *atlas.APIError
-		want []error
-	}{
-		{&atlas.APIError{StatusCode: 401}, []error{atlas.ErrUnauthorized}},
-		{&atlas.APIError{StatusCode: 403}, []error{atlas.ErrForbidden}},
-		{&atlas.APIError{StatusCode: 404}, []error{atlas.ErrNotFound}},
-		{&atlas.APIError{StatusCode: 429}, []error{atlas.ErrRateLimited}},
-		{&atlas.APIError{StatusCode: 503, ErrorCode: "SERVICE_UNAVAILABLE"}, []error{atlas.ErrServer}},
-		{&atlas.APIError{StatusCode: 599}, []error{atlas.ErrServer}},
-		{&atlas.APIError{StatusCode: 403, ErrorCode: "ORG_RATE_LIMITED"}, []error{atlas.ErrForbidden, atlas.ErrRateLimited}},
-		{&atlas.APIError{StatusCode: 418}, nil},
-		{&atlas.APIError{StatusCode: 600}, nil},
-	}
-	for _, tt := range tests {
-		wrapped := fmt.Errorf("calling Atlas: %w", tt.err)
-		for _, s := range append(sentinels, atlas.ErrInvalidArgument, atlas.ErrInvalidResponse) {
-			assert.Equal(t, slices.Contains(tt.want, s), errors.Is(wrapped, s), "%d %s is %v", tt.err.StatusCode, tt.err.ErrorCode, s)
-		}
-	}
+	assert.Same(t, cause, apiErr)
+	var reqErr *atlas.RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.Equal(t, "atlas: GET "+jobPath+": 404 Not Found (RESOURCE_NOT_FOUND): gone", reqErr.Error())
 }
 
 func TestInvalidArgumentError(t *testing.T) {
 	err := error(&atlas.InvalidArgumentError{Name: "groupID", Reason: "is empty"})
 	assert.ErrorIs(t, err, atlas.ErrInvalidArgument)
 	assert.Equal(t, "atlas: invalid groupID: is empty", err.Error())
+}
+
+func TestGrantErrorTemporary(t *testing.T) {
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"429", &atlas.APIError{StatusCode: 429}, true},
+		{"500", &atlas.APIError{StatusCode: 500}, true},
+		{"503", &atlas.APIError{StatusCode: 503}, true},
+		{"400 invalid_request", &atlas.APIError{StatusCode: 400, ErrorCode: "invalid_request"}, false},
+		{"401 invalid_client", &atlas.APIError{StatusCode: 401, ErrorCode: "invalid_client"}, false},
+		{"403", &atlas.APIError{StatusCode: 403}, false},
+		{"no token in the answer", fmt.Errorf("%w: no access_token", atlas.ErrInvalidResponse), false},
+		{"an endless answer", fmt.Errorf("%w: over the cap", atlas.ErrBodyTooLarge), false},
+		{"redirected", fmt.Errorf("%w: to elsewhere", atlas.ErrRedirect), false},
+		{"unreachable", dial, true},
+		{"something else", errors.New("tls: handshake failure"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &atlas.GrantError{RetryAfter: time.Second, Err: tt.err}
+			assert.Equal(t, tt.want, g.Temporary())
+			assert.Equal(t, "service account token grant: "+strings.TrimPrefix(tt.err.Error(), "atlas: "), g.Error(), "the package is named once")
+			assert.ErrorIs(t, g, tt.err)
+		})
+	}
+}
+
+func TestWaitErrorsSayWhatEnded(t *testing.T) {
+	job := &atlas.ExportJob{ID: testExportID, State: atlas.ExportStateFailed,
+		StateReason: &atlas.StateReason{ErrorCode: "EXPORT_FAILED", Message: "bucket access denied"}}
+	var err error = &atlas.ExportFailedError{Job: job}
+	assert.ErrorIs(t, err, atlas.ErrExportFailed)
+	assert.Equal(t, "atlas: export job "+testExportID+" ended Failed (EXPORT_FAILED): bucket access denied", err.Error())
+	err = &atlas.ExportFailedError{Job: &atlas.ExportJob{ID: testExportID, State: atlas.ExportStateCancelled}}
+	assert.Equal(t, "atlas: export job "+testExportID+" ended Cancelled", err.Error())
+
+	err = &atlas.SnapshotFailedError{Snapshot: &atlas.Snapshot{ID: testSnapshot, Status: atlas.SnapshotStatusFailed}}
+	assert.ErrorIs(t, err, atlas.ErrSnapshotFailed)
+	assert.NotErrorIs(t, err, atlas.ErrExportFailed)
+	assert.Equal(t, "atlas: snapshot "+testSnapshot+" ended failed", err.Error())
 }

@@ -14,10 +14,17 @@ import (
 	"unicode/utf8"
 )
 
-// The fuzz targets drive the client's real request path (do, decodeResponse, newAPIError,
+// The fuzz targets drive the client's real request path (do, decodeJSON, newAPIError,
 // doJSON) with a transport that answers with the fuzzer's bytes, so no network is involved.
 // Seeds built from the spec's examples are in testdata/fuzz/<target>/. In CI, .ci/fuzz runs
 // each target briefly.
+
+// IDs in the spec's example form, for the canned client's requests.
+const (
+	cannedGroupID  = "32b6e34b3d91647abb20e7b8"
+	cannedExportID = "32b6e34b3d91647abb20e7b9"
+	cannedCluster  = "Cluster0"
+)
 
 // cannedTransport answers every request with one response.
 type cannedTransport struct {
@@ -102,7 +109,7 @@ func FuzzDecodeExportJob(f *testing.F) {
 	f.Add([]byte(``), false)
 	f.Fuzz(func(t *testing.T, body []byte, chunked bool) {
 		c := cannedClient(t, cannedTransport{status: 200, body: body, chunked: chunked})
-		job, err := c.Exports.Get(context.Background(), secGroupID, secCluster, secExportID)
+		job, err := c.Exports.Get(context.Background(), cannedGroupID, cannedCluster, cannedExportID)
 		checkOneOf(t, job != nil, err)
 		if job != nil {
 			checkStableEncoding(t, job)
@@ -117,11 +124,11 @@ func FuzzDecodeExportJobPage(f *testing.F) {
 	f.Add([]byte(`[]`), false)
 	f.Fuzz(func(t *testing.T, body []byte, chunked bool) {
 		c := cannedClient(t, cannedTransport{status: 200, body: body, chunked: chunked})
-		page, err := c.Exports.List(context.Background(), secGroupID, secCluster, &ListOptions{ItemsPerPage: 2})
+		page, err := c.Exports.List(context.Background(), cannedGroupID, cannedCluster, &ListOptions{ItemsPerPage: 2})
 		checkOneOf(t, page != nil, err)
 		if page != nil {
 			checkStableEncoding(t, page)
-			_ = hasNextPage(page, 2)
+			_ = morePages(len(page.Results), 2, 1, page.TotalCount, page.Links)
 		}
 	})
 }
@@ -138,7 +145,7 @@ func FuzzAPIError(f *testing.F) {
 			header.Set("Retry-After", retryAfter)
 		}
 		c := cannedClient(t, cannedTransport{status: status, header: header, body: body})
-		job, err := c.Exports.Get(context.Background(), secGroupID, secCluster, secExportID)
+		job, err := c.Exports.Get(context.Background(), cannedGroupID, cannedCluster, cannedExportID)
 		if job != nil || err == nil {
 			t.Fatalf("a %d gave job %v and err %v; want only an error", status, job != nil, err)
 		}

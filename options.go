@@ -83,7 +83,7 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 			return invalid("WithTokenSource", "the token source is nil")
 		}
 		s.creds.kinds = append(s.creds.kinds, authTokenSource)
-		s.creds.tokenSource = ts
+		s.creds.tokenSource = seal(ts)
 		return nil
 	}
 }

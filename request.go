@@ -130,7 +130,11 @@ func (req *Request) build() (*request, error) {
 		r.mode = createOnce
 	}
 	if req.Body != nil {
-		return withBody(r, req.Body)
+		b, err := json.Marshal(req.Body)
+		if err != nil {
+			return nil, invalid("Request.Body", "cannot be encoded as JSON: "+err.Error())
+		}
+		r.body = b
 	}
 	return r, nil
 }

@@ -1,526 +1,264 @@
-package atlas_test
+package atlas
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
-	"log/slog"
+	"io"
+	"math"
 	"net"
-	"net/http"
-	"strings"
-	"sync/atomic"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
-
-	"github.com/atlas-exports/atlas"
 )
 
-// fastRetry retries quickly; the waits are recorded by recordSleeps, never spent.
-var fastRetry = atlas.RetryPolicy{MaxAttempts: 3, MinBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond}
+// The retry policy is a pure function of an attempt's outcome: these tables start no server.
+// client_test.go proves that do applies what it decides.
 
-// errorBody is an ApiError document for status.
-func errorBody(status int, code string) string {
-	return fmt.Sprintf(`{"error":%d,"errorCode":%q,"reason":%q,"detail":"test"}`, status, code, http.StatusText(status))
-}
+// Jitters a test injects in place of the random one: the least and the most it may return.
+func minJitter(time.Duration) time.Duration   { return 0 }
+func maxJitter(n time.Duration) time.Duration { return n - 1 }
 
-// sequence answers the n-th request with steps[n], and the last step ever after.
-func sequence(steps ...http.HandlerFunc) http.HandlerFunc {
-	var n atomic.Int64
-	return func(w http.ResponseWriter, r *http.Request) {
-		i := min(int(n.Add(1))-1, len(steps)-1)
-		steps[i](w, r)
-	}
-}
-
-// status answers with status and an ApiError body, and the given headers.
-func status(code int, headers ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		for i := 0; i+1 < len(headers); i += 2 {
-			w.Header().Set(headers[i], headers[i+1])
-		}
-		writeJSON(w, code, errorBody(code, strings.ToUpper(strings.ReplaceAll(http.StatusText(code), " ", "_"))))
-	}
-}
-
-// dropConnection closes the connection without answering, as a crashing proxy does.
-func dropConnection(w http.ResponseWriter, _ *http.Request) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(err)
-	}
-	_ = conn.Close()
-}
-
-func TestGetRetriedOnTransientStatus(t *testing.T) {
-	for _, code := range []int{429, 500, 502, 503, 504} {
-		t.Run(fmt.Sprint(code), func(t *testing.T) {
-			srv := newServer(t)
-			srv.Mux.HandleFunc(jobPath, status(code))
-			c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(fastRetry))
-			slept := recordSleeps(c)
-
-			job, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-			assert.Nil(t, job)
-			var apiErr *atlas.APIError
-			require.ErrorAs(t, err, &apiErr, "the last attempt's typed error")
-			assert.Equal(t, code, apiErr.StatusCode)
-			if code == 429 {
-				assert.ErrorIs(t, err, atlas.ErrRateLimited)
-				assert.NotErrorIs(t, err, atlas.ErrServer)
-			} else {
-				assert.ErrorIs(t, err, atlas.ErrServer)
-				assert.NotErrorIs(t, err, atlas.ErrRateLimited)
-			}
-			assert.EqualValues(t, fastRetry.MaxAttempts, srv.Requests())
-			waits := slept.Waits()
-			require.Len(t, waits, fastRetry.MaxAttempts-1, "a wait between attempts, none after the last")
-			for _, w := range waits {
-				assert.GreaterOrEqual(t, w, fastRetry.MinBackoff)
-				assert.LessOrEqual(t, w, fastRetry.MaxBackoff)
-			}
-		})
-	}
-}
-
-func TestGetRetriedThenSucceeds(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, sequence(dropConnection, status(503), status(429), serveJob))
-	c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 4, MinBackoff: time.Millisecond}))
-	slept := recordSleeps(c)
-
-	job, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.NoError(t, err)
-	assert.Equal(t, testExportID, job.ID)
-	assert.EqualValues(t, 4, srv.Requests())
-	assert.Len(t, slept.Waits(), 3)
-}
-
-func TestGetNotRetriedOnPermanentStatus(t *testing.T) {
-	for _, code := range []int{400, 401, 403, 404, 409, 501, 505} {
-		t.Run(fmt.Sprint(code), func(t *testing.T) {
-			srv := newServer(t)
-			srv.Mux.HandleFunc(jobPath, status(code))
-			c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(fastRetry))
-			slept := recordSleeps(c)
-			_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-			var apiErr *atlas.APIError
-			require.ErrorAs(t, err, &apiErr)
-			assert.Equal(t, code, apiErr.StatusCode)
-			assert.EqualValues(t, 1, srv.Requests())
-			assert.Empty(t, slept.Waits())
-		})
-	}
-}
-
-func TestMaxAttemptsOneMeansOneRequest(t *testing.T) {
-	for name, h := range map[string]http.HandlerFunc{
-		"503":                status(503),
-		"429 with a wait":    status(429, "Retry-After", "1"),
-		"dropped connection": dropConnection,
-	} {
-		t.Run(name, func(t *testing.T) {
-			srv := newServer(t)
-			srv.Mux.HandleFunc(jobPath, h)
-			c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1}))
-			slept := recordSleeps(c)
-			job, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-			assert.Nil(t, job)
-			require.Error(t, err)
-			assert.EqualValues(t, 1, srv.Requests())
-			assert.Empty(t, slept.Waits())
-		})
-	}
-}
-
-func TestDefaultRetryPolicy(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, status(500))
-	c := newClient(t, srv)
-	slept := recordSleeps(c)
-	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.ErrorIs(t, err, atlas.ErrServer)
-	assert.EqualValues(t, atlas.DefaultMaxAttempts, srv.Requests())
-	waits := slept.Waits()
-	require.Len(t, waits, atlas.DefaultMaxAttempts-1)
-	assert.Equal(t, atlas.DefaultMinBackoff, waits[0], "the first wait is the minimum")
-	for _, w := range waits {
-		assert.GreaterOrEqual(t, w, atlas.DefaultMinBackoff)
-		assert.LessOrEqual(t, w, atlas.DefaultMaxBackoff)
-	}
-}
-
-func TestBackoffGrowsWithinBounds(t *testing.T) {
-	policy := atlas.RetryPolicy{MaxAttempts: 8, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
-	// Jitter makes one run prove little about the ceiling; many runs make it likely that
-	// each attempt's waits spread over their whole range.
-	const runs = 40
-	ceilings := []time.Duration{100, 200, 400, 800, 1000, 1000, 1000} // ms, per attempt
-	maxSeen := make([]time.Duration, len(ceilings))
-	for range runs {
-		srv := newServer(t)
-		srv.Mux.HandleFunc(jobPath, status(503))
-		c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(policy))
-		slept := recordSleeps(c)
-		_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-		require.ErrorIs(t, err, atlas.ErrServer)
-		waits := slept.Waits()
-		require.Len(t, waits, len(ceilings))
-		for i, w := range waits {
-			assert.GreaterOrEqual(t, w, policy.MinBackoff, "attempt %d", i+1)
-			assert.LessOrEqual(t, w, ceilings[i]*time.Millisecond, "attempt %d", i+1)
-			maxSeen[i] = max(maxSeen[i], w)
-		}
-	}
-	// With full jitter, the later attempts do wait longer than the first.
-	assert.Equal(t, policy.MinBackoff, maxSeen[0])
-	assert.Greater(t, maxSeen[len(maxSeen)-1], 500*time.Millisecond)
-}
-
-func TestRetryAfterIsAFloor(t *testing.T) {
+func TestRetryPolicyWithDefaults(t *testing.T) {
 	tests := []struct {
-		name     string
-		h        http.HandlerFunc
-		min, max time.Duration
+		name      string
+		given     RetryPolicy
+		want      RetryPolicy
+		wantValid bool
 	}{
-		{"429 seconds", status(429, "Retry-After", "3"), 3 * time.Second, 3 * time.Second},
-		{"503 seconds", status(503, "Retry-After", "2"), 2 * time.Second, 2 * time.Second},
-		{"429 HTTP date", func(w http.ResponseWriter, r *http.Request) {
-			status(429, "Retry-After", time.Now().Add(30*time.Second).UTC().Format(http.TimeFormat))(w, r)
-		}, 28 * time.Second, 30 * time.Second},
-		{"under the backoff", status(429, "Retry-After", "0"), fastRetry.MinBackoff, fastRetry.MaxBackoff},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t)
-			srv.Mux.HandleFunc(jobPath, sequence(tt.h, serveJob))
-			c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(fastRetry))
-			slept := recordSleeps(c)
-			_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-			require.NoError(t, err)
-			waits := slept.Waits()
-			require.Len(t, waits, 1)
-			assert.GreaterOrEqual(t, waits[0], tt.min)
-			assert.LessOrEqual(t, waits[0], tt.max)
-			assert.EqualValues(t, 2, srv.Requests())
-		})
-	}
-}
-
-func TestRetryAfterOverAMinuteIsNotWaitedFor(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, status(429, "Retry-After", "120", "RateLimit-Limit", "100", "RateLimit-Remaining", "0"))
-	c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(fastRetry))
-	slept := recordSleeps(c)
-	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.ErrorIs(t, err, atlas.ErrRateLimited)
-	var apiErr *atlas.APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, 2*time.Minute, apiErr.RetryAfter, "the caller learns how long the server asked for")
-	assert.Equal(t, &atlas.RateLimit{Limit: 100, Remaining: 0}, apiErr.RateLimit)
-	assert.EqualValues(t, 1, srv.Requests())
-	assert.Empty(t, slept.Waits())
-}
-
-func TestRetryWaitPastTheDeadlineIsNotStarted(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, status(503, "Retry-After", "30"))
-	c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(fastRetry))
-	slept := recordSleeps(c)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	_, err := c.Exports.Get(ctx, testGroupID, testCluster, testExportID)
-	require.ErrorIs(t, err, atlas.ErrServer, "the server's answer, not a deadline the caller has not reached")
-	assert.EqualValues(t, 1, srv.Requests())
-	assert.Empty(t, slept.Waits())
-}
-
-func TestGetRetriedAfterDroppedConnection(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, sequence(dropConnection, dropConnection, serveJob))
-	c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(fastRetry))
-	slept := recordSleeps(c)
-	job, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.NoError(t, err)
-	assert.Equal(t, testExportID, job.ID)
-	assert.EqualValues(t, 3, srv.Requests())
-	assert.Len(t, slept.Waits(), 2)
-
-	// Always dropped: the last connection error comes back, untyped as an APIError.
-	srv2 := newServer(t)
-	srv2.Mux.HandleFunc(jobPath, dropConnection)
-	c2 := newClient(t, srv2, atlas.WithAccessToken(testToken), atlas.WithRetry(fastRetry))
-	recordSleeps(c2)
-	_, err = c2.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.Error(t, err)
-	var apiErr *atlas.APIError
-	assert.False(t, errors.As(err, &apiErr))
-	assert.EqualValues(t, fastRetry.MaxAttempts, srv2.Requests())
-}
-
-func TestCreateIsNeverRepeated(t *testing.T) {
-	const body = `{"snapshotId":"` + testSnapshot + `","exportBucketId":"` + testBucket + `","customData":[{"key":"k","value":"v"}]}`
-	for name, h := range map[string]http.HandlerFunc{
-		"500":                  status(500),
-		"502":                  status(502),
-		"503 with Retry-After": status(503, "Retry-After", "1"),
-		"429 with Retry-After": status(429, "Retry-After", "1"),
-		"dropped connection":   dropConnection,
-	} {
-		t.Run(name, func(t *testing.T) {
-			srv := newServer(t)
-			var created atomic.Int64
-			srv.Mux.HandleFunc(exportsPath, func(w http.ResponseWriter, r *http.Request) {
-				created.Add(1)
-				testWire(t, r, http.MethodPost, "Bearer "+testToken)
-				testBody(t, r, body)
-				h(w, r)
-			})
-			c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(fastRetry))
-			slept := recordSleeps(c)
-			job, err := c.Exports.Create(t.Context(), testGroupID, testCluster, &atlas.CreateExportJobRequest{
-				SnapshotID: testSnapshot, ExportBucketID: testBucket, CustomData: []atlas.Label{{Key: "k", Value: "v"}},
-			})
-			assert.Nil(t, job)
-			require.Error(t, err)
-			assert.EqualValues(t, 1, created.Load(), "a create that may have reached the server is not repeated")
-			assert.EqualValues(t, 1, srv.Requests())
-			assert.Empty(t, slept.Waits())
-		})
-	}
-}
-
-func TestCreateRetriedWhenTheConnectionWasNeverMade(t *testing.T) {
-	// A port that was just free: connecting is refused, so the request certainly never left.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-
-	var dials atomic.Int64
-	dialer := &net.Dialer{}
-	transport := &http.Transport{DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
-		dials.Add(1)
-		return dialer.DialContext(ctx, network, a)
-	}}
-	c, err := atlas.NewClient(atlas.WithBaseURL("http://"+addr), atlas.WithAccessToken(testToken),
-		atlas.WithHTTPClient(&http.Client{Transport: transport}), atlas.WithRetry(fastRetry))
-	require.NoError(t, err)
-	slept := recordSleeps(c)
-	_, err = c.Exports.Create(t.Context(), testGroupID, testCluster,
-		&atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket})
-	require.Error(t, err)
-	var opErr *net.OpError
-	require.ErrorAs(t, err, &opErr)
-	assert.Equal(t, "dial", opErr.Op)
-	assert.EqualValues(t, fastRetry.MaxAttempts, dials.Load())
-	assert.Len(t, slept.Waits(), fastRetry.MaxAttempts-1)
-}
-
-func TestBackoffSleepEndsWithTheContext(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, status(503))
-	c := newClient(t, srv, atlas.WithAccessToken(testToken),
-		atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Hour, MaxBackoff: time.Hour}))
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	sleeping := make(chan time.Duration, 1)
-	atlas.SetSleep(c, func(ctx context.Context, d time.Duration) error {
-		sleeping <- d
-		return atlas.SleepContext(ctx, d) // the real sleep
-	})
-
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.Exports.Get(ctx, testGroupID, testCluster, testExportID)
-		done <- err
-	}()
-	assert.Equal(t, time.Hour, <-sleeping)
-	cancel()
-	select {
-	case err := <-done:
-		require.ErrorIs(t, err, context.Canceled)
-	case <-time.After(10 * time.Second): // a watchdog, not synchronisation: the hour-long sleep ignored the context
-		t.Fatal("the backoff sleep did not end with the context")
-	}
-	assert.EqualValues(t, 1, srv.Requests())
-}
-
-func TestSleepContext(t *testing.T) {
-	cancelled, cancel := context.WithCancel(t.Context())
-	cancel()
-	assert.ErrorIs(t, atlas.SleepContext(cancelled, time.Hour), context.Canceled)
-	assert.ErrorIs(t, atlas.SleepContext(cancelled, 0), context.Canceled)
-	assert.NoError(t, atlas.SleepContext(t.Context(), 0))
-	assert.NoError(t, atlas.SleepContext(t.Context(), -time.Second))
-	assert.NoError(t, atlas.SleepContext(t.Context(), time.Microsecond))
-}
-
-func TestWithRateLimit(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, serveJob)
-	// One request an hour: the first passes on the burst, the second must wait past any
-	// short deadline.
-	c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRateLimit(rate.Every(time.Hour), 1))
-	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.NoError(t, err)
-
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	job, err := c.Exports.Get(ctx, testGroupID, testCluster, testExportID)
-	assert.Nil(t, job)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.EqualValues(t, 1, srv.Requests(), "the limited request was not sent")
-
-	// Shared by every goroutine: a cancelled caller does not free a token for the next.
-	cancelled, cancel2 := context.WithCancel(t.Context())
-	cancel2()
-	_, err = c.Exports.Get(cancelled, testGroupID, testCluster, testExportID)
-	require.ErrorIs(t, err, context.Canceled)
-	assert.EqualValues(t, 1, srv.Requests())
-}
-
-// logRecord is one JSON record of the client's debug log.
-type logRecord struct {
-	Level    string `json:"level"`
-	Msg      string `json:"msg"`
-	Method   string `json:"method"`
-	Path     string `json:"path"`
-	Status   int    `json:"status"`
-	Attempt  int    `json:"attempt"`
-	Wait     int64  `json:"wait"`
-	Duration *int64 `json:"duration"`
-}
-
-func decodeLog(t *testing.T, buf *bytes.Buffer) []logRecord {
-	t.Helper()
-	var out []logRecord
-	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
-	for dec.More() {
-		var r logRecord
-		require.NoError(t, dec.Decode(&r))
-		out = append(out, r)
-	}
-	return out
-}
-
-func TestWithLoggerOneRecordPerAttempt(t *testing.T) {
-	srv := newServer(t)
-	ts := newTokenServer(t, srv, 3600)
-	srv.Mux.Handle(jobPath, ts.wrap(sequence(status(503), status(502), serveJob)))
-	var buf bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := newClient(t, srv, atlas.WithServiceAccount(testClientID, testSecret), atlas.WithLogger(logger), atlas.WithRetry(fastRetry))
-	slept := recordSleeps(c)
-
-	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.NoError(t, err)
-
-	records := decodeLog(t, &buf)
-	require.Len(t, records, 3, buf.String())
-	waits := slept.Waits()
-	require.Len(t, waits, 2)
-	for i, want := range []struct {
-		status int
-		wait   time.Duration
-	}{{503, waits[0]}, {502, waits[1]}, {200, 0}} {
-		r := records[i]
-		assert.Equal(t, "DEBUG", r.Level)
-		assert.Equal(t, http.MethodGet, r.Method)
-		assert.Equal(t, jobPath, r.Path)
-		assert.Equal(t, want.status, r.Status)
-		assert.Equal(t, i+1, r.Attempt)
-		assert.Equal(t, want.wait, time.Duration(r.Wait))
-		if assert.NotNil(t, r.Duration, "duration") {
-			assert.Positive(t, *r.Duration)
-		}
-	}
-
-	// Nothing that authenticates appears, in any form.
-	logged := buf.String()
-	secrets := append([]string{testSecret, testClientID, "Bearer", "Basic", "Authorization"}, ts.tokens()...)
-	for _, s := range secrets {
-		assert.NotContains(t, logged, s)
-	}
-}
-
-func TestWithLoggerNeverLogsCredentials(t *testing.T) {
-	tests := map[string]struct {
-		opt     atlas.Option
-		secrets []string
-		guard   func(http.Handler) http.Handler
-	}{
-		"access token": {atlas.WithAccessToken(testToken), []string{testToken}, nil},
-		"digest": {atlas.WithDigest(testPublicKey, testPrivateKey), []string{testPrivateKey, "Digest", "nonce"},
-			newDigestServer(testPublicKey, testPrivateKey).wrap},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			srv := newServer(t)
-			var h http.Handler = sequence(status(500), status(401), serveJob)
-			if tt.guard != nil {
-				h = tt.guard(h)
-			}
-			srv.Mux.Handle(jobPath, h)
-			var buf bytes.Buffer
-			logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			c := newClient(t, srv, tt.opt, atlas.WithLogger(logger), atlas.WithRetry(fastRetry))
-			recordSleeps(c)
-			_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-			require.ErrorIs(t, err, atlas.ErrUnauthorized)
-			require.NotEmpty(t, buf.String())
-			for _, s := range tt.secrets {
-				assert.NotContains(t, buf.String(), s)
-			}
-		})
-	}
-}
-
-func TestWithLoggerRespectsTheLevel(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, serveJob)
-	var buf bytes.Buffer
-	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithLogger(logger))
-	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.NoError(t, err)
-	assert.Empty(t, buf.String(), "debug records stay out of an info logger")
-}
-
-func TestRetryPolicyDefaultsFitTheFieldsGiven(t *testing.T) {
-	tests := []struct {
-		name     string
-		policy   atlas.RetryPolicy
-		min, max time.Duration
-	}{
-		{"zero", atlas.RetryPolicy{}, atlas.DefaultMinBackoff, atlas.DefaultMaxBackoff},
+		{"zero", RetryPolicy{}, RetryPolicy{4, 500 * time.Millisecond, 20 * time.Second}, true},
+		{"retries off", RetryPolicy{MaxAttempts: 1}, RetryPolicy{1, DefaultMinBackoff, DefaultMaxBackoff}, true},
+		{"all set", RetryPolicy{7, time.Second, time.Minute}, RetryPolicy{7, time.Second, time.Minute}, true},
 		// Only a cap below the default minimum: the waits stay under the cap.
-		{"max only, under the default min", atlas.RetryPolicy{MaxBackoff: 100 * time.Millisecond}, 100 * time.Millisecond, 100 * time.Millisecond},
-		{"max only", atlas.RetryPolicy{MaxBackoff: 2 * time.Second}, atlas.DefaultMinBackoff, 2 * time.Second},
+		{"max only, under the default min", RetryPolicy{MaxBackoff: 100 * time.Millisecond}, RetryPolicy{4, 100 * time.Millisecond, 100 * time.Millisecond}, true},
+		{"max only", RetryPolicy{MaxBackoff: 2 * time.Second}, RetryPolicy{4, DefaultMinBackoff, 2 * time.Second}, true},
 		// Only a minimum above the default cap: the cap rises to it.
-		{"min only, over the default max", atlas.RetryPolicy{MinBackoff: 30 * time.Second}, 30 * time.Second, 30 * time.Second},
+		{"min only, over the default max", RetryPolicy{MinBackoff: 30 * time.Second}, RetryPolicy{4, 30 * time.Second, 30 * time.Second}, true},
+		// Both given the wrong way round: NewClient refuses it (see options_test.go).
+		{"min over max", RetryPolicy{MinBackoff: 2 * time.Second, MaxBackoff: time.Second}, RetryPolicy{4, 2 * time.Second, time.Second}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t)
-			srv.Mux.HandleFunc(jobPath, status(503))
-			tt.policy.MaxAttempts = 6
-			c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(tt.policy))
-			slept := recordSleeps(c)
-			_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-			require.ErrorIs(t, err, atlas.ErrServer)
-			waits := slept.Waits()
-			require.Len(t, waits, 5)
-			assert.Equal(t, tt.min, waits[0])
-			for _, w := range waits {
+			got := tt.given.withDefaults()
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.wantValid, got.MinBackoff <= got.MaxBackoff)
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	p := RetryPolicy{MaxAttempts: 10, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+	ms := time.Millisecond
+	tests := []struct {
+		policy   RetryPolicy
+		attempt  int
+		min, max time.Duration // what the least and the most jitter give
+	}{
+		{p, 1, 100 * ms, 100 * ms}, // the first wait is the minimum: no room for jitter
+		{p, 2, 100 * ms, 200 * ms}, // the ceiling doubles per attempt...
+		{p, 3, 100 * ms, 400 * ms},
+		{p, 4, 100 * ms, 800 * ms},
+		{p, 5, 100 * ms, time.Second}, // ...up to MaxBackoff
+		{p, 33, 100 * ms, time.Second},
+		{p, 1000, 100 * ms, time.Second}, // no shift overflows
+		{RetryPolicy{MinBackoff: time.Second, MaxBackoff: time.Second}, 3, time.Second, time.Second},
+		// A minimum so large that doubling it overflows: the ceiling is MaxBackoff.
+		{RetryPolicy{MinBackoff: math.MaxInt64 / 2, MaxBackoff: math.MaxInt64}, 3, math.MaxInt64 / 2, math.MaxInt64},
+		{RetryPolicy{MinBackoff: time.Nanosecond, MaxBackoff: time.Nanosecond}, 5, time.Nanosecond, time.Nanosecond},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%v-%v/attempt %d", tt.policy.MinBackoff, tt.policy.MaxBackoff, tt.attempt), func(t *testing.T) {
+			assert.Equal(t, tt.min, tt.policy.backoff(tt.attempt, minJitter), "least jitter")
+			assert.Equal(t, tt.max, tt.policy.backoff(tt.attempt, maxJitter), "most jitter")
+			// The jitter is asked for a range that covers the whole span, ceiling included.
+			var asked time.Duration
+			tt.policy.backoff(tt.attempt, func(n time.Duration) time.Duration { asked = n; return 0 })
+			if tt.max > tt.min {
+				assert.Equal(t, tt.max-tt.min+1, asked)
+			} else {
+				assert.Zero(t, asked, "no jitter asked for when there is no room")
+			}
+			// The real jitter stays within the same bounds.
+			for range 50 {
+				w := tt.policy.backoff(tt.attempt, randomJitter)
 				assert.GreaterOrEqual(t, w, tt.min)
 				assert.LessOrEqual(t, w, tt.max)
 			}
 		})
 	}
+}
+
+// Transport errors as http.Transport returns them, one per class the policy tells apart.
+var (
+	errDial      = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	errDialTime  = &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}}
+	errReset     = &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	errPipe      = &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}
+	errClosed    = fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", io.EOF)
+	errCut       = fmt.Errorf("reading the body: %w", io.ErrUnexpectedEOF)
+	errTimeout   = &net.OpError{Op: "read", Net: "tcp", Err: timeoutError{}}
+	errCert      = &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}
+	errMalformed = errors.New(`net/http: HTTP/1.x transport connection broken: malformed MIME header line: x`)
+)
+
+// timeoutError is a net.Error that timed out, as a read deadline or a dial timeout gives.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func TestRetryable(t *testing.T) {
+	grant := func(status int, retryAfter time.Duration) error {
+		return &GrantError{RetryAfter: retryAfter, Err: &APIError{StatusCode: status, RetryAfter: retryAfter}}
+	}
+	tests := []struct {
+		name                 string
+		outcome              outcome
+		repeatable, creating bool // whether a GET-like request, and a create, are repeated
+		wait                 time.Duration
+	}{
+		// Refused unprocessed: even a create is repeated, honouring Retry-After.
+		{"429", outcome{status: 429}, true, true, 0},
+		{"429 with Retry-After", outcome{status: 429, retryAfter: 7 * time.Second}, true, true, 7 * time.Second},
+		// The server may have acted: only what may be repeated is.
+		{"500", outcome{status: 500}, true, false, 0},
+		{"502", outcome{status: 502}, true, false, 0},
+		{"503 with Retry-After", outcome{status: 503, retryAfter: 2 * time.Second}, true, false, 2 * time.Second},
+		{"504", outcome{status: 504}, true, false, 0},
+		// Permanent: the same request gets the same answer.
+		{"400", outcome{status: 400}, false, false, 0},
+		{"401", outcome{status: 401}, false, false, 0},
+		{"403", outcome{status: 403}, false, false, 0},
+		{"404", outcome{status: 404}, false, false, 0},
+		{"409", outcome{status: 409}, false, false, 0},
+		{"422 with Retry-After", outcome{status: 422, retryAfter: time.Second}, false, false, 0},
+		{"501", outcome{status: 501}, false, false, 0},
+		{"505", outcome{status: 505}, false, false, 0},
+		{"302 (a refused redirect)", outcome{status: 302}, false, false, 0},
+		{"200 with a body that failed to decode", outcome{status: 200}, false, false, 0},
+		// A connection never made: the request certainly never left.
+		{"dial refused", outcome{err: errDial}, true, true, 0},
+		{"dial timeout", outcome{err: errDialTime}, true, true, 0},
+		// The request may have been sent: a create is not repeated.
+		{"connection reset", outcome{err: errReset}, true, false, 0},
+		{"broken pipe", outcome{err: errPipe}, true, false, 0},
+		{"connection closed", outcome{err: errClosed}, true, false, 0},
+		{"body cut short", outcome{err: errCut}, true, false, 0},
+		{"read timeout", outcome{err: errTimeout}, true, false, 0},
+		// Trying again cannot help.
+		{"certificate", outcome{err: errCert}, false, false, 0},
+		{"malformed response", outcome{err: errMalformed}, false, false, 0},
+		{"invalid response", outcome{err: fmt.Errorf("%w: empty body", ErrInvalidResponse)}, false, false, 0},
+		{"redirect", outcome{err: fmt.Errorf("%w: to x", ErrRedirect)}, false, false, 0},
+		// A failed grant means the request never left: the grant's own nature decides.
+		{"grant 429", outcome{err: grant(429, 5*time.Second)}, true, true, 5 * time.Second},
+		{"grant 503", outcome{err: grant(503, 0)}, true, true, 0},
+		{"grant 401", outcome{err: grant(401, 0)}, false, false, 0},
+		{"grant 400", outcome{err: grant(400, 0)}, false, false, 0},
+		{"grant unreachable", outcome{err: &GrantError{Err: errDial}}, true, true, 0},
+		{"grant connection lost", outcome{err: &GrantError{Err: errReset}}, true, true, 0},
+		{"grant without a token", outcome{err: &GrantError{Err: fmt.Errorf("%w: no token", ErrInvalidResponse)}}, false, false, 0},
+		{"grant redirected", outcome{err: &GrantError{Err: fmt.Errorf("%w: to x", ErrRedirect)}}, false, false, 0},
+		{"grant wrapped", outcome{err: fmt.Errorf("token: %w", grant(429, time.Second))}, true, true, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for mode, want := range map[repeatability]bool{repeatable: tt.repeatable, createOnce: tt.creating} {
+				wait, again := retryable(tt.outcome, mode)
+				assert.Equal(t, want, again, "mode %d", mode)
+				if again {
+					assert.Equal(t, tt.wait, wait, "mode %d", mode)
+				}
+			}
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	p := RetryPolicy{MaxAttempts: 3, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+	noDeadline := time.Duration(-1)
+	tests := []struct {
+		name      string
+		attempt   int
+		mode      repeatability
+		timeLeft  time.Duration
+		outcome   outcome
+		jitter    func(time.Duration) time.Duration
+		wantWait  time.Duration
+		wantAgain bool
+	}{
+		{"first retry waits the minimum", 1, repeatable, noDeadline, outcome{status: 503}, maxJitter, 100 * time.Millisecond, true},
+		{"second retry, most jitter", 2, repeatable, noDeadline, outcome{status: 503}, maxJitter, 200 * time.Millisecond, true},
+		{"second retry, least jitter", 2, repeatable, noDeadline, outcome{status: 503}, minJitter, 100 * time.Millisecond, true},
+		{"attempts spent", 3, repeatable, noDeadline, outcome{status: 503}, minJitter, 0, false},
+		{"not retryable", 1, repeatable, noDeadline, outcome{status: 404}, minJitter, 0, false},
+		{"create after a 5xx", 1, createOnce, noDeadline, outcome{status: 503}, minJitter, 0, false},
+		{"create after a 429", 1, createOnce, noDeadline, outcome{status: 429, retryAfter: 2 * time.Second}, minJitter, 2 * time.Second, true},
+		{"create after a dial failure", 2, createOnce, noDeadline, outcome{err: errDial}, maxJitter, 200 * time.Millisecond, true},
+		// Retry-After is a floor on the wait, never a ceiling.
+		{"Retry-After over the backoff", 1, repeatable, noDeadline, outcome{status: 429, retryAfter: 3 * time.Second}, maxJitter, 3 * time.Second, true},
+		{"Retry-After under the backoff", 2, repeatable, noDeadline, outcome{status: 429, retryAfter: time.Millisecond}, maxJitter, 200 * time.Millisecond, true},
+		{"Retry-After of a minute is waited for", 1, repeatable, noDeadline, outcome{status: 429, retryAfter: time.Minute}, minJitter, time.Minute, true},
+		// More than a minute, or forever: the caller gets the answer now.
+		{"Retry-After over a minute", 1, repeatable, noDeadline, outcome{status: 429, retryAfter: time.Minute + time.Second}, minJitter, 0, false},
+		{"Retry-After saturated", 1, createOnce, noDeadline, outcome{status: 429, retryAfter: math.MaxInt64}, minJitter, 0, false},
+		// A wait that would pass the deadline is not started.
+		{"deadline before the wait ends", 1, repeatable, 50 * time.Millisecond, outcome{status: 503}, minJitter, 0, false},
+		{"deadline before Retry-After", 1, repeatable, 10 * time.Second, outcome{status: 503, retryAfter: 30 * time.Second}, minJitter, 0, false},
+		{"deadline passed", 1, repeatable, 0, outcome{status: 503}, minJitter, 0, false},
+		{"deadline just at the wait's end", 1, repeatable, 100 * time.Millisecond, outcome{status: 503}, minJitter, 100 * time.Millisecond, true},
+		{"deadline after the wait", 1, repeatable, time.Hour, outcome{status: 503}, minJitter, 100 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wait, again := p.decide(attemptState{attempt: tt.attempt, mode: tt.mode, timeLeft: tt.timeLeft}, tt.outcome, tt.jitter)
+			assert.Equal(t, tt.wantAgain, again)
+			assert.Equal(t, tt.wantWait, wait)
+		})
+	}
+	t.Run("MaxAttempts 1 turns retries off", func(t *testing.T) {
+		_, again := RetryPolicy{MaxAttempts: 1}.withDefaults().decide(attemptState{attempt: 1, timeLeft: noDeadline}, outcome{status: 503}, minJitter)
+		assert.False(t, again)
+	})
+}
+
+func TestTimeLeft(t *testing.T) {
+	assert.Equal(t, time.Duration(-1), timeLeft(t.Context()), "no deadline")
+	past, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+	defer cancel()
+	assert.Zero(t, timeLeft(past), "a deadline passed is no time left, never negative")
+	later, cancel2 := context.WithTimeout(t.Context(), time.Hour)
+	defer cancel2()
+	left := timeLeft(later)
+	assert.Greater(t, left, 59*time.Minute)
+	assert.LessOrEqual(t, left, time.Hour)
+}
+
+func TestSleepContext(t *testing.T) {
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	assert.ErrorIs(t, sleepContext(cancelled, time.Hour), context.Canceled, "ends with the context")
+	assert.ErrorIs(t, sleepContext(cancelled, 0), context.Canceled)
+	assert.NoError(t, sleepContext(t.Context(), 0))
+	assert.NoError(t, sleepContext(t.Context(), -time.Second))
+	assert.NoError(t, sleepContext(t.Context(), time.Microsecond))
+}
+
+func TestRetryableStatusesAreTheOnesDocumented(t *testing.T) {
+	// RetryPolicy's doc comment lists 429, 500, 502, 503 and 504; no other status in the
+	// registry's range is retried.
+	var retried []int
+	for status := 100; status <= 599; status++ {
+		if _, ok := retryable(outcome{status: status}, repeatable); ok {
+			retried = append(retried, status)
+		}
+	}
+	require.Equal(t, []int{429, 500, 502, 503, 504}, retried)
 }

@@ -7,8 +7,8 @@ import "bytes"
 // byte cap can still cost gigabytes. Every document of the API is shallow and small, so
 // these limits refuse only bodies the API never sends.
 type shapeLimits struct {
-	// maxResults caps the top-level "results" array of a page (the API's itemsPerPage
-	// maximum is 500); zero when the document is not a page.
+	// maxResults caps each array directly in a page's top-level object, its results and its
+	// links (the API's itemsPerPage maximum is 500); zero when the document is not a page.
 	maxResults int
 }
 
@@ -32,12 +32,11 @@ var pageShape = shapeLimits{maxResults: maxPageResults}
 // It does not check that the body is JSON; decoding does, before it allocates anything.
 func (l shapeLimits) check(b []byte) error {
 	var (
-		stack    [maxDepth]byte // 'o' object, 'a' array, 'r' the page's results array
+		stack    [maxDepth]byte // 'o' object, 'a' array, 'r' an array of the page object
 		depth    int
 		elements int
-		results  int
-		lastKey  []byte // the last string read directly in the top-level object
-		expect   bool   // an array was just opened or a comma read: a value may start
+		results  int  // elements of the page's array being read
+		expect   bool // an array was just opened or a comma read: a value may start
 	)
 	for i := 0; i < len(b); i++ {
 		c := b[i]
@@ -64,11 +63,7 @@ func (l shapeLimits) check(b []byte) error {
 		}
 		switch c {
 		case '"':
-			end := stringEnd(b, i)
-			if depth == 1 && stack[0] == 'o' {
-				lastKey = b[i+1 : end]
-			}
-			i = end
+			i = stringEnd(b, i)
 		case '{', '[':
 			if depth == maxDepth {
 				return errTooDeep
@@ -76,8 +71,11 @@ func (l shapeLimits) check(b []byte) error {
 			kind := byte('o')
 			if c == '[' {
 				kind = 'a'
-				if depth == 1 && l.maxResults > 0 && string(lastKey) == "results" {
-					kind = 'r'
+				if depth == 1 && stack[0] == 'o' && l.maxResults > 0 {
+					// Every array of a page object is held to a page, not only the one under
+					// "results": encoding/json matches keys case-insensitively and unescaped,
+					// so "RESULTS" or "re\u0073ults" fill Results as "results" does.
+					kind, results = 'r', 0
 				}
 				expect = true
 			}
