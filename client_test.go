@@ -34,6 +34,9 @@ func fakeWithJob(t *testing.T, opts ...atlas.Option) (*atlastest.Server, *atlas.
 	srv := atlastest.NewServer()
 	t.Cleanup(srv.Close)
 	srv.AddExportJob(testGroupID, testCluster, &atlas.ExportJob{ID: testExportID, SnapshotID: testSnapshot, ExportBucketID: testBucket, State: atlas.ExportStateQueued})
+	// The fake is strict, as Atlas is: an export needs a completed snapshot and a bucket.
+	srv.AddSnapshot(testGroupID, testCluster, &atlas.Snapshot{ID: testSnapshot, Status: atlas.SnapshotStatusCompleted})
+	srv.AddExportBucket(testGroupID, &atlas.ExportBucket{ID: testBucket, CloudProvider: atlas.CloudProviderAWS, BucketName: "tests", IAMRoleID: testSnapshot})
 	c, err := atlas.NewClient(append([]atlas.Option{atlas.WithBaseURL(srv.URL), atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret)}, opts...)...)
 	require.NoError(t, err)
 	return srv, c
