@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 )
 
@@ -75,7 +74,11 @@ func (b *bodyBuffers) read(p *[]byte, r io.Reader, length, limit int64, truncate
 				return nil, fmt.Errorf("%w: over the %d-byte cap", ErrBodyTooLarge, limit)
 			}
 			if chunks == nil && cap(buf) < pooledMax {
-				buf = slices.Grow(buf, cap(buf)) // doubles, copying less than pooledMax
+				// Doubles, copying less than pooledMax, but to no more than the byte that
+				// shows a body is over the cap: slices.Grow would round up past it.
+				grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
+				copy(grown, buf)
+				buf = grown
 			} else {
 				chunks = append(chunks, buf)
 				buf = make([]byte, 0, min(chunkSize, limit+1-size))
