@@ -63,10 +63,10 @@ func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Header["Authorization"] = []string{d.sign(st, chal, req)}
 		}
 		resp, err := d.base.RoundTrip(req)
-		var next *challenge
+		var next, answer *challenge
 		if err == nil && resp.StatusCode == http.StatusUnauthorized {
 			if next = parseChallenge(resp.Header.Values("WWW-Authenticate")); next != nil {
-				st.learn(d.user, next)
+				answer = st.learn(d.user, next)
 			}
 		}
 		if chal == nil {
@@ -86,7 +86,9 @@ func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 		discard(resp)
-		req, chal = again, st.current()
+		// The nonce this answer brought, not the one learned last: under load with nonces good
+		// for a few requests, every caller answering the latest one would wear it out at once.
+		req, chal = again, answer
 	}
 }
 
@@ -128,15 +130,17 @@ func (st *digestState) fetched() {
 	}
 }
 
-// learn makes c the challenge to sign with, unless a request already learned the same nonce.
-func (st *digestState) learn(user string, c *challenge) {
+// learn makes c the challenge to sign with, unless a request already learned the same nonce,
+// and returns the challenge that answers c: that one, or c.
+func (st *digestState) learn(user string, c *challenge) *challenge {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.chal != nil && st.chal.nonce == c.nonce && st.chal.realm == c.realm {
-		return
+		return st.chal
 	}
 	c.ha1 = digestHash(c.algorithm, user+":"+c.realm+":"+st.password)
 	st.chal = c
+	return c
 }
 
 // sign builds the Authorization header of req for chal (RFC 7616 section 3.4).
