@@ -15,79 +15,58 @@ import (
 	"github.com/atlas-exports/atlas/atlastest"
 )
 
-// These tests drive the retry, re-grant and rate-limit behaviour against the atlastest fake's
-// own faults, as a user's integration test would.
+// These tests drive the retry and rate-limit behaviour, and Wait's backoff, against the
+// atlastest fake's own faults, as a user's integration test would. The re-grant after a 401 is
+// in serviceaccount_test.go.
 
-// rsFake starts a fake holding one job and a service-account client for it whose backoff
+// rsFake starts the fake holding the test job, with a service-account client whose backoff
 // waits are recorded, not slept.
-func rsFake(t *testing.T, opts ...atlastest.Option) (*atlastest.Server, *atlas.Client, string, *sleeps) {
+func rsFake(t *testing.T, opts ...atlastest.Option) (*atlastest.Server, *atlas.Client, *sleeps) {
 	t.Helper()
-	srv := atlastest.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	id := srv.AddExportJob(lcGroup, lcCluster, &atlas.ExportJob{ExportBucketID: lcBucket, State: atlas.ExportStateQueued})
-	c, err := atlas.NewClient(atlas.WithBaseURL(srv.URL), atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret))
-	require.NoError(t, err)
-	return srv, c, id, recordSleeps(c)
+	srv := authFake(t, opts...)
+	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, testSecret))
+	return srv, c, recordSleeps(c)
 }
 
 func TestFakeRetryAfterIsWaitedForThenTheGetSucceeds(t *testing.T) {
-	srv, c, id, slept := rsFake(t)
+	srv, c, slept := rsFake(t)
 	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: http.StatusTooManyRequests, RetryAfter: 7 * time.Second})
 
-	job, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+	job, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
 	require.NoError(t, err)
-	assert.Equal(t, id, job.ID)
+	assert.Equal(t, testExportID, job.ID)
 	assert.Equal(t, 2, srv.Requests(atlastest.RouteGetExport))
 	require.Len(t, slept.Waits(), 1)
 	assert.GreaterOrEqual(t, slept.Waits()[0], 7*time.Second, "Retry-After is a floor on the wait")
 }
 
 func TestFakeServerErrorsExhaustTheAttempts(t *testing.T) {
-	srv, c, id, slept := rsFake(t)
+	srv, c, slept := rsFake(t)
 	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: http.StatusBadGateway, Times: atlas.DefaultMaxAttempts})
 
-	job, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+	job, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
 	require.ErrorIs(t, err, atlas.ErrServer)
 	assert.Nil(t, job)
 	assert.Equal(t, atlas.DefaultMaxAttempts, srv.Requests(atlastest.RouteGetExport))
 	assert.Len(t, slept.Waits(), atlas.DefaultMaxAttempts-1)
 }
 
-func TestFakeRevokedTokenIsReplacedByOneGrant(t *testing.T) {
-	srv, c, id, _ := rsFake(t)
-	_, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
-	require.NoError(t, err)
-	require.Equal(t, 1, srv.TokenGrants())
-
-	srv.RevokeTokens()
-	_, err = c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
-	require.NoError(t, err)
-	assert.Equal(t, 2, srv.TokenGrants(), "one new grant after the 401")
-	assert.Equal(t, 3, srv.Requests(atlastest.RouteGetExport), "the refused request is repeated once")
-}
-
 func TestFakeClientRateLimitKeepsAFleetInsideTheServersBudget(t *testing.T) {
 	// The fake allows bursts of 3 and refills one every 50ms. Six goroutines at once overrun
 	// it; the same six behind a client limit of one request per 100ms do not.
 	fleet := func(t *testing.T, opts ...atlas.Option) (refused int) {
-		srv := atlastest.NewServer(atlastest.WithRateLimit(20, 3))
-		t.Cleanup(srv.Close)
-		id := srv.AddExportJob(lcGroup, lcCluster, &atlas.ExportJob{ExportBucketID: lcBucket})
-		c, err := atlas.NewClient(append([]atlas.Option{atlas.WithBaseURL(srv.URL),
-			atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret),
+		srv := authFake(t, atlastest.WithRateLimit(20, 3))
+		c := authClient(t, srv.URL, append([]atlas.Option{atlas.WithServiceAccount(testClientID, testSecret),
 			atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1})}, opts...)...)
-		require.NoError(t, err)
 		// Grant the token first, so the fleet's requests leave as the limiter releases them
 		// rather than all together once the grant is done.
-		_, err = c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
-		require.NoError(t, err)
+		require.NoError(t, getTestJob(t.Context(), c))
 
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for range 6 {
 			wg.Go(func() {
-				_, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
-				if err != nil {
+				if err := getTestJob(t.Context(), c); err != nil {
 					assert.ErrorIs(t, err, atlas.ErrRateLimited)
 					mu.Lock()
 					refused++
@@ -103,12 +82,11 @@ func TestFakeClientRateLimitKeepsAFleetInsideTheServersBudget(t *testing.T) {
 }
 
 func TestFakeRateLimitWithoutAClientLimitIsTypedAndCarriesTheHeaders(t *testing.T) {
-	srv, c, id, _ := rsFake(t, atlastest.WithRateLimit(0.001, 2))
+	srv, c, _ := rsFake(t, atlastest.WithRateLimit(0.001, 2))
 	for range 2 {
-		_, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
-		require.NoError(t, err)
+		require.NoError(t, getTestJob(t.Context(), c))
 	}
-	_, err := c.Exports.Get(t.Context(), lcGroup, lcCluster, id)
+	err := getTestJob(t.Context(), c)
 	require.ErrorIs(t, err, atlas.ErrRateLimited)
 	var apiErr *atlas.APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -120,17 +98,17 @@ func TestFakeRateLimitWithoutAClientLimitIsTypedAndCarriesTheHeaders(t *testing.
 }
 
 func TestWaitBacksOffWhileNothingChangesAndResetsOnProgress(t *testing.T) {
-	srv, c, id, _ := rsFake(t)
+	srv, c, _ := rsFake(t)
 	var waits []time.Duration
 	atlas.SetSleep(c, func(_ context.Context, d time.Duration) error {
 		waits = append(waits, d) // Wait calls it from the caller's goroutine
 		if len(waits) >= 5 {
-			srv.AdvanceExport(id) // the job moves only after five unchanged polls
+			srv.AdvanceExport(testExportID) // the job moves only after five unchanged polls
 		}
 		return nil
 	})
 
-	job, err := c.Exports.Wait(t.Context(), lcGroup, lcCluster, id, &atlas.WaitOptions{
+	job, err := c.Exports.Wait(t.Context(), testGroupID, testCluster, testExportID, &atlas.WaitOptions{
 		PollInterval: 10 * time.Second,
 		MaxInterval:  30 * time.Second,
 	})

@@ -1,0 +1,404 @@
+package atlas_test
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
+)
+
+// HTTP digest (RFC 7616) with an API key: the fake's real digest, an independent
+// verification, and servers that misbehave. Parsing and signing are table-tested in
+// digest_internal_test.go.
+
+const digestRealm = "MMS Public API"
+
+// digestServer guards a handler with HTTP digest as Atlas does (MD5, qop=auth) and checks
+// every response with its own computation, independent of the client's and the fake's.
+type digestServer struct {
+	user, password, opaque string
+
+	mu     sync.Mutex
+	nonces map[string]*nonceState // every nonce issued
+
+	requests, challenges, stale, accepted atomic.Int64
+}
+
+type nonceState struct {
+	expired bool
+	seen    map[string]bool // nonce counts used, to refuse a replay
+}
+
+func newDigestServer(user, password string) *digestServer {
+	return &digestServer{user: user, password: password, opaque: randomHex(16), nonces: map[string]*nonceState{}}
+}
+
+// wrap serves next only to requests with a valid digest response.
+func (d *digestServer) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.requests.Add(1)
+		ok, stale := d.verify(r)
+		if !ok {
+			d.challenge(w, stale)
+			return
+		}
+		d.accepted.Add(1)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// expireNonces makes every nonce issued so far stale.
+func (d *digestServer) expireNonces() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, n := range d.nonces {
+		n.expired = true
+	}
+}
+
+func (d *digestServer) challenge(w http.ResponseWriter, stale bool) {
+	nonce := randomHex(16)
+	d.mu.Lock()
+	d.nonces[nonce] = &nonceState{seen: map[string]bool{}}
+	d.mu.Unlock()
+	d.challenges.Add(1)
+	if stale {
+		d.stale.Add(1)
+	}
+	w.Header().Set("WWW-Authenticate", fmt.Sprintf(
+		`Digest realm="%s", domain="", nonce="%s", algorithm=MD5, qop="auth", stale=%t, opaque="%s"`,
+		digestRealm, nonce, stale, d.opaque))
+	writeJSON(w, http.StatusUnauthorized, `{"error":401,"errorCode":"UNAUTHORIZED","reason":"Unauthorized"}`)
+}
+
+// verify checks the Authorization header: response = MD5(HA1:nonce:nc:cnonce:auth:HA2) with
+// HA1 = MD5(user:realm:password) and HA2 = MD5(method:uri). stale reports a correct response
+// to an expired nonce, which RFC 7616 answers with stale=true.
+func (d *digestServer) verify(r *http.Request) (ok, stale bool) {
+	rest, found := strings.CutPrefix(r.Header.Get("Authorization"), "Digest ")
+	if !found {
+		return false, false
+	}
+	p := parseDigestParams(rest)
+	if len(p["nc"]) != 8 || p["cnonce"] == "" || p["username"] != d.user || p["realm"] != digestRealm ||
+		p["qop"] != "auth" || !strings.EqualFold(p["algorithm"], "MD5") || p["opaque"] != d.opaque || p["uri"] != r.RequestURI {
+		return false, false
+	}
+	ha1 := md5Hex(d.user + ":" + digestRealm + ":" + d.password)
+	ha2 := md5Hex(r.Method + ":" + p["uri"])
+	if p["response"] != md5Hex(strings.Join([]string{ha1, p["nonce"], p["nc"], p["cnonce"], "auth", ha2}, ":")) {
+		return false, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n, known := d.nonces[p["nonce"]]
+	switch {
+	case !known:
+		return false, false
+	case n.expired:
+		return false, true
+	case n.seen[p["nc"]]:
+		return false, false // a replayed nonce count
+	}
+	n.seen[p["nc"]] = true
+	return true, false
+}
+
+// parseDigestParams splits `k=v, k="quoted, value"` into a map.
+func parseDigestParams(s string) map[string]string {
+	out := map[string]string{}
+	for s = strings.TrimSpace(s); s != ""; s = strings.TrimLeft(s, ", ") {
+		key, rest, ok := strings.Cut(s, "=")
+		if !ok {
+			break
+		}
+		var val string
+		if strings.HasPrefix(rest, `"`) {
+			var b strings.Builder
+			i := 1
+			for ; i < len(rest) && rest[i] != '"'; i++ {
+				if rest[i] == '\\' && i+1 < len(rest) {
+					i++
+				}
+				b.WriteByte(rest[i])
+			}
+			val, s = b.String(), rest[min(i+1, len(rest)):]
+		} else {
+			val, s, _ = strings.Cut(rest, ",")
+		}
+		out[strings.ToLower(strings.TrimSpace(key))] = strings.TrimSpace(val)
+	}
+	return out
+}
+
+func md5Hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func TestParseDigestParams(t *testing.T) {
+	got := parseDigestParams(`username="a b", realm="MMS Public API", nc=00000001, qop=auth, uri="/x?a=1,2", response="ff"`)
+	assert.Equal(t, map[string]string{
+		"username": "a b", "realm": "MMS Public API", "nc": "00000001", "qop": "auth", "uri": "/x?a=1,2", "response": "ff",
+	}, got)
+}
+
+func TestDigestSignaturesVerifyIndependently(t *testing.T) {
+	srv := newServer(t)
+	d := newDigestServer(testPublicKey, testPrivateKey)
+	srv.Mux.Handle(jobPath, d.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, []string{atlas.MediaType}, r.Header.Values("Accept"))
+		assert.Equal(t, "atlas-go/"+atlas.Version, r.Header.Get("User-Agent"))
+		serveJob(w, r)
+	})))
+	c := newClient(t, srv, atlas.WithDigest(testPublicKey, testPrivateKey))
+
+	for range 3 {
+		require.NoError(t, getTestJob(t.Context(), c))
+	}
+	assert.EqualValues(t, 3, d.accepted.Load())
+	assert.EqualValues(t, 1, d.challenges.Load(), "one challenge, then reused with rising nonce counts")
+
+	d.expireNonces()
+	require.NoError(t, getTestJob(t.Context(), c))
+	assert.EqualValues(t, 1, d.stale.Load(), "the stale nonce was answered without an error")
+	assert.EqualValues(t, 4, d.accepted.Load())
+}
+
+func TestDigestSteadyStateIsOneRequestPerCall(t *testing.T) {
+	srv := authFake(t)
+	c := authClient(t, srv.URL, atlas.WithDigest(testPublicKey, testPrivateKey))
+
+	require.NoError(t, getTestJob(t.Context(), c))
+	assert.Equal(t, 2, srv.Requests(atlastest.RouteGetExport), "the first call fetches the challenge")
+	for range 10 {
+		require.NoError(t, getTestJob(t.Context(), c))
+	}
+	assert.Equal(t, 12, srv.Requests(atlastest.RouteGetExport), "then one request per call")
+	getTogether(t, c, 50)
+	assert.Equal(t, 62, srv.Requests(atlastest.RouteGetExport), "from many goroutines at once too")
+	assert.Equal(t, 1, srv.DigestChallenges())
+
+	srv.ExpireNonces()
+	require.NoError(t, getTestJob(t.Context(), c))
+	assert.Equal(t, 64, srv.Requests(atlastest.RouteGetExport), "a stale nonce costs one extra request")
+	assert.Equal(t, 2, srv.DigestChallenges())
+	require.NoError(t, getTestJob(t.Context(), c))
+	assert.Equal(t, 65, srv.Requests(atlastest.RouteGetExport), "and the new nonce is reused")
+}
+
+func TestDigestWrongKeyIsRefusedAfterOneSignedRequest(t *testing.T) {
+	srv := authFake(t)
+	const wrongKey = "canary-wrong-key-0c7a"
+	c := authClient(t, srv.URL, atlas.WithDigest(testPublicKey, wrongKey))
+
+	err := getTestJob(t.Context(), c)
+	require.ErrorIs(t, err, atlas.ErrUnauthorized)
+	assert.Equal(t, 2, srv.Requests(atlastest.RouteGetExport), "the challenge, one signed request, no more")
+	assertNoSecret(t, err, wrongKey)
+}
+
+func TestDigestCreateIsSignedWithItsBody(t *testing.T) {
+	srv := authFake(t)
+	c := authClient(t, srv.URL, atlas.WithDigest(testPublicKey, testPrivateKey))
+
+	// A fresh client: the body goes out with the unsigned request that fetches the challenge,
+	// and again, whole, with the signed one.
+	job, err := c.Exports.Create(t.Context(), testGroupID, testCluster,
+		&atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket})
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Requests(atlastest.RouteCreateExport))
+	stored, ok := srv.ExportJob(testGroupID, testCluster, job.ID)
+	require.True(t, ok)
+	assert.Equal(t, testSnapshot, stored.SnapshotID)
+	assert.Equal(t, testBucket, stored.ExportBucketID)
+	assert.Len(t, srv.ExportJobs(testGroupID, testCluster), 2, "the test job and this one: created once")
+}
+
+// Nonces good for one request each, under 64 concurrent calls, twice: every stale answer is
+// answered again, a bounded number of times, and every call succeeds.
+func TestDigestUnderLoadWithShortLivedNonces(t *testing.T) {
+	const n = 64
+	srv := authFake(t, atlastest.WithNonceUses(1))
+	c := authClient(t, srv.URL, atlas.WithDigest(testPublicKey, testPrivateKey))
+
+	getTogether(t, c, n) // cold
+	getTogether(t, c, n) // with a nonce every call has used
+	requests := srv.Requests(atlastest.RouteGetExport)
+	t.Logf("%d calls, nonces of one use: %d requests, %d challenges", 2*n, requests, srv.DigestChallenges())
+	assert.LessOrEqual(t, requests, 5*2*n, "each call answered a bounded number of stale challenges")
+
+	// Wrong credentials under the same server are still reported at once.
+	bad := authClient(t, srv.URL, atlas.WithDigest(testPublicKey, "canary-wrong-key-5e1d"))
+	before := srv.Requests(atlastest.RouteGetExport)
+	require.ErrorIs(t, getTestJob(t.Context(), bad), atlas.ErrUnauthorized)
+	assert.Equal(t, 2, srv.Requests(atlastest.RouteGetExport)-before, "one challenge and one signed request")
+}
+
+// A nonce can go stale again before the client answers: it is answered again, up to three
+// times, and then the refusal is final.
+func TestDigestStaleNoncesAreAnsweredABoundedNumberOfTimes(t *testing.T) {
+	for _, tt := range []struct {
+		again    int // how many stale answers the server makes stale again at once
+		requests int // the call's
+		ok       bool
+	}{
+		{0, 2, true},  // stale once: one extra request
+		{1, 3, true},  // twice in a row
+		{2, 4, true},  // three times
+		{9, 4, false}, // always: three answers, then the stale refusal is the answer
+	} {
+		t.Run(strconv.Itoa(tt.again), func(t *testing.T) {
+			srv := authFake(t)
+			var again atomic.Int64
+			front := newFront(t, srv, false, func(resp *http.Response) {
+				if strings.Contains(resp.Header.Get("WWW-Authenticate"), "stale=true") && again.Add(1) <= int64(tt.again) {
+					srv.ExpireNonces()
+				}
+			})
+			c := authClient(t, front.URL, atlas.WithDigest(testPublicKey, testPrivateKey))
+			require.NoError(t, getTestJob(t.Context(), c))
+			before := srv.Requests(atlastest.RouteGetExport)
+
+			srv.ExpireNonces()
+			err := getTestJob(t.Context(), c)
+			if tt.ok {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, atlas.ErrUnauthorized)
+			}
+			assert.Equal(t, tt.requests, srv.Requests(atlastest.RouteGetExport)-before)
+		})
+	}
+}
+
+// front is a server in front of the fake. It can hold the first request it gets until open
+// is called, so a test can act while that request is in flight, and it shows every answer to
+// a function before the client gets it.
+type front struct {
+	URL     string
+	arrived chan struct{} // closed when the first request came in
+	release chan struct{}
+	once    sync.Once
+}
+
+func newFront(t *testing.T, srv *atlastest.Server, holdFirst bool, answered func(*http.Response)) *front {
+	t.Helper()
+	target, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	tr := &http.Transport{MaxIdleConnsPerHost: 64} // as many as the client's own transport keeps
+	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }, Transport: tr}
+	if answered != nil {
+		proxy.ModifyResponse = func(resp *http.Response) error { answered(resp); return nil }
+	}
+	f := &front{arrived: make(chan struct{}), release: make(chan struct{})}
+	var first atomic.Bool
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if holdFirst && first.CompareAndSwap(false, true) {
+			close(f.arrived)
+			select {
+			case <-f.release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	f.URL = server.URL
+	t.Cleanup(func() {
+		f.open()
+		server.Close()
+		tr.CloseIdleConnections()
+	})
+	return f
+}
+
+func (f *front) open() { f.once.Do(func() { close(f.release) }) }
+
+// A fresh client's first calls, all at once: one fetches the challenge and the others wait
+// for it, each only as long as its own context allows.
+func TestDigestColdBurstFetchesOneChallenge(t *testing.T) {
+	for _, n := range []int{64, 256} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			srv := authFake(t)
+			front := newFront(t, srv, true, nil)
+			c := authClient(t, front.URL, atlas.WithDigest(testPublicKey, testPrivateKey))
+
+			errs := make(chan error, n)
+			go func() { errs <- getTestJob(t.Context(), c) }()
+			<-front.arrived // the first call's unsigned request is held at the server
+			for range n - 1 {
+				go func() { errs <- getTestJob(t.Context(), c) }()
+			}
+			// A waiter leaves with its own context while the challenge is still in flight.
+			requireEndsWithContext(t, 100*time.Millisecond, func(ctx context.Context) error { return getTestJob(ctx, c) })
+
+			front.open()
+			for range n {
+				require.NoError(t, <-errs)
+			}
+			t.Logf("%d concurrent first calls: %d challenges, %d requests", n, srv.DigestChallenges(), srv.Requests(atlastest.RouteGetExport))
+			assert.LessOrEqual(t, srv.DigestChallenges(), 2)
+			assert.LessOrEqual(t, srv.Requests(atlastest.RouteGetExport), n+2, "one request per call, and the challenge's")
+		})
+	}
+}
+
+// A 401 whose body never ends, or stalls: the call ends, having read only a few KiB of each
+// challenge it answered, and no more of the final refusal than an error body's cap.
+func TestDigestHostile401BodiesAreReadALittle(t *testing.T) {
+	challenge := func(stale bool) func(http.Header) {
+		return func(h http.Header) {
+			h.Set("WWW-Authenticate", fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth", stale=%t`,
+				digestRealm, randomHex(8), stale))
+		}
+	}
+	for name, stale := range map[string]bool{"refused": false, "stale every time": true} {
+		t.Run(name, func(t *testing.T) {
+			srv := newServer(t)
+			srv.Mux.Handle("/", hostileBody(t, http.StatusUnauthorized, challenge(stale), false))
+			meter := &bodyMeter{base: srv.Client().Transport}
+			c := newClient(t, srv, atlas.WithDigest(testPublicKey, testPrivateKey), atlas.WithHTTPClient(&http.Client{Transport: meter}))
+
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			require.ErrorIs(t, getTestJob(ctx, c), atlas.ErrUnauthorized, "the call ended with the refusal, before its context")
+			reads := meter.Reads()
+			require.GreaterOrEqual(t, len(reads), 2)
+			assert.LessOrEqual(t, len(reads), 5, "stale answers are bounded")
+			for _, n := range reads[:len(reads)-1] {
+				assert.LessOrEqual(t, n, int64(8<<10), "a challenge's body is read a few KiB at most")
+			}
+			assert.LessOrEqual(t, reads[len(reads)-1], int64(atlas.MaxErrorBytes+1), "the refusal's, to the error cap")
+		})
+	}
+	t.Run("stalls", func(t *testing.T) {
+		srv := newServer(t)
+		srv.Mux.Handle("/", hostileBody(t, http.StatusUnauthorized, challenge(false), true))
+		c := newClient(t, srv, atlas.WithDigest(testPublicKey, testPrivateKey))
+		requireEndsWithContext(t, 300*time.Millisecond, func(ctx context.Context) error { return getTestJob(ctx, c) })
+	})
+}
