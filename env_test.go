@@ -1,0 +1,126 @@
+package atlas_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
+)
+
+// NewClientFromEnv reads the variables of the Atlas CLI and the Terraform provider.
+
+var envVariables = []string{
+	atlas.EnvClientID, atlas.EnvClientSecret, atlas.EnvPublicAPIKey, atlas.EnvPrivateAPIKey,
+	atlas.EnvPublicKey, atlas.EnvPrivateKey, atlas.EnvAccessToken, atlas.EnvBaseURL,
+}
+
+// setEnv unsets every variable NewClientFromEnv reads, then sets vars; all are restored when
+// the test ends.
+func setEnv(t *testing.T, vars map[string]string) {
+	t.Helper()
+	for _, name := range envVariables {
+		t.Setenv(name, "") // restores the variable at the end
+		require.NoError(t, os.Unsetenv(name))
+	}
+	for name, value := range vars {
+		t.Setenv(name, value)
+	}
+}
+
+// Values of the refused environments; each is searched for in the error's text.
+const (
+	envID     = "mdb_sa_id_env_canary_41c2"
+	envSecret = "canary-env-secret-90ab"
+	envPublic = "canary-env-public-5d"
+	envKey    = "canary-env-private-key-77e3"
+	envToken  = "canary-env-token-c6f0"
+)
+
+func TestNewClientFromEnvRefuses(t *testing.T) {
+	for name, tt := range map[string]struct {
+		vars  map[string]string
+		names []string // what the error must name
+	}{
+		"nothing set": {nil, []string{atlas.EnvClientID, atlas.EnvClientSecret, atlas.EnvPublicAPIKey,
+			atlas.EnvPrivateAPIKey, atlas.EnvPublicKey, atlas.EnvPrivateKey, atlas.EnvAccessToken}},
+		"everything empty": {map[string]string{atlas.EnvClientID: "", atlas.EnvClientSecret: "", atlas.EnvAccessToken: ""},
+			[]string{atlas.EnvClientID, atlas.EnvAccessToken}},
+		"client id alone":       {map[string]string{atlas.EnvClientID: envID}, []string{atlas.EnvClientSecret}},
+		"client secret alone":   {map[string]string{atlas.EnvClientSecret: envSecret}, []string{atlas.EnvClientID}},
+		"public API key alone":  {map[string]string{atlas.EnvPublicAPIKey: envPublic}, []string{atlas.EnvPrivateAPIKey}},
+		"private API key alone": {map[string]string{atlas.EnvPrivateAPIKey: envKey}, []string{atlas.EnvPublicAPIKey}},
+		"public key alone":      {map[string]string{atlas.EnvPublicKey: envPublic}, []string{atlas.EnvPrivateKey}},
+		"private key alone":     {map[string]string{atlas.EnvPrivateKey: envKey}, []string{atlas.EnvPublicKey}},
+		"half a pair beside a whole credential": {map[string]string{atlas.EnvAccessToken: envToken, atlas.EnvClientID: envID},
+			[]string{atlas.EnvClientSecret}},
+		"service account and token": {map[string]string{atlas.EnvClientID: envID, atlas.EnvClientSecret: envSecret,
+			atlas.EnvAccessToken: envToken}, []string{atlas.EnvClientID, atlas.EnvAccessToken}},
+		"service account and API key": {map[string]string{atlas.EnvClientID: envID, atlas.EnvClientSecret: envSecret,
+			atlas.EnvPublicAPIKey: envPublic, atlas.EnvPrivateAPIKey: envKey}, []string{atlas.EnvClientID, atlas.EnvPublicAPIKey}},
+		"two different API keys": {map[string]string{atlas.EnvPublicAPIKey: envPublic, atlas.EnvPrivateAPIKey: envKey,
+			atlas.EnvPublicKey: envPublic, atlas.EnvPrivateKey: envKey + "-other"}, []string{atlas.EnvPublicAPIKey, atlas.EnvPublicKey}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			setEnv(t, tt.vars)
+			c, err := atlas.NewClientFromEnv()
+			assert.Nil(t, c)
+			require.ErrorIs(t, err, atlas.ErrInvalidArgument)
+			for _, n := range tt.names {
+				assert.Contains(t, err.Error(), n)
+			}
+			assertNoSecret(t, err, envID, envSecret, envPublic, envKey, envToken)
+		})
+	}
+}
+
+func TestNewClientFromEnvUsesTheOneCredential(t *testing.T) {
+	srv := authFake(t)
+	token, err := grantAtFake(t.Context(), srv)
+	require.NoError(t, err)
+	for name, tt := range map[string]struct {
+		vars map[string]string
+		used func() int // what the fake counted of this credential's use
+	}{
+		"service account": {map[string]string{atlas.EnvClientID: testClientID, atlas.EnvClientSecret: testSecret}, srv.TokenGrants},
+		"API key":         {map[string]string{atlas.EnvPublicAPIKey: testPublicKey, atlas.EnvPrivateAPIKey: testPrivateKey}, srv.DigestChallenges},
+		"API key, the other spelling": {map[string]string{atlas.EnvPublicKey: testPublicKey, atlas.EnvPrivateKey: testPrivateKey},
+			srv.DigestChallenges},
+		"API key, both spellings alike": {map[string]string{atlas.EnvPublicAPIKey: testPublicKey, atlas.EnvPrivateAPIKey: testPrivateKey,
+			atlas.EnvPublicKey: testPublicKey, atlas.EnvPrivateKey: testPrivateKey}, srv.DigestChallenges},
+		"access token": {map[string]string{atlas.EnvAccessToken: token}, func() int { return srv.Requests(atlastest.RouteGetExport) }},
+		"empty ones beside it": {map[string]string{atlas.EnvAccessToken: token, atlas.EnvClientID: "", atlas.EnvClientSecret: "",
+			atlas.EnvPublicKey: ""}, func() int { return srv.Requests(atlastest.RouteGetExport) }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			setEnv(t, tt.vars)
+			t.Setenv(atlas.EnvBaseURL, srv.URL)
+			before := tt.used()
+			c, err := atlas.NewClientFromEnv()
+			require.NoError(t, err)
+			require.NoError(t, getTestJob(t.Context(), c), "the variables' base URL and credential reach the fake")
+			assert.Greater(t, tt.used(), before)
+		})
+	}
+}
+
+func TestNewClientFromEnvOptionsOverrideTheBaseURL(t *testing.T) {
+	srv := authFake(t)
+	setEnv(t, map[string]string{atlas.EnvPublicKey: testPublicKey, atlas.EnvPrivateKey: testPrivateKey,
+		atlas.EnvBaseURL: "https://cloud.example.invalid"})
+	c, err := atlas.NewClientFromEnv()
+	require.NoError(t, err)
+	assert.Contains(t, fmt.Sprint(c), "https://cloud.example.invalid", "the variable is applied")
+
+	c, err = atlas.NewClientFromEnv(atlas.WithBaseURL(srv.URL), atlas.WithUserAgent("env-test/1"))
+	require.NoError(t, err)
+	require.NoError(t, getTestJob(t.Context(), c), "WithBaseURL wins over the variable")
+
+	t.Setenv(atlas.EnvBaseURL, "http://atlas.example.invalid") // plain http to a host that is not loopback: refused, never dialled
+	_, err = atlas.NewClientFromEnv()
+	require.ErrorIs(t, err, atlas.ErrInvalidArgument)
+}
