@@ -274,7 +274,7 @@ func TestDigestStaleNoncesAreAnsweredABoundedNumberOfTimes(t *testing.T) {
 		t.Run(strconv.Itoa(tt.again), func(t *testing.T) {
 			srv := authFake(t)
 			var again atomic.Int64
-			front := newFront(t, srv, false, func(resp *http.Response) {
+			front := newDigestFront(t, srv, false, func(resp *http.Response) {
 				if strings.Contains(resp.Header.Get("WWW-Authenticate"), "stale=true") && again.Add(1) <= int64(tt.again) {
 					srv.ExpireNonces()
 				}
@@ -295,17 +295,17 @@ func TestDigestStaleNoncesAreAnsweredABoundedNumberOfTimes(t *testing.T) {
 	}
 }
 
-// front is a server in front of the fake. It can hold the first request it gets until open
-// is called, so a test can act while that request is in flight, and it shows every answer to
-// a function before the client gets it.
-type front struct {
+// digestFront is a server in front of the fake. It can hold the first request it gets until
+// open is called, so a test can act while that request is in flight, and it shows every
+// answer to a function before the client gets it.
+type digestFront struct {
 	URL     string
 	arrived chan struct{} // closed when the first request came in
 	release chan struct{}
 	once    sync.Once
 }
 
-func newFront(t *testing.T, srv *atlastest.Server, holdFirst bool, answered func(*http.Response)) *front {
+func newDigestFront(t *testing.T, srv *atlastest.Server, holdFirst bool, answered func(*http.Response)) *digestFront {
 	t.Helper()
 	target, err := url.Parse(srv.URL)
 	require.NoError(t, err)
@@ -314,7 +314,7 @@ func newFront(t *testing.T, srv *atlastest.Server, holdFirst bool, answered func
 	if answered != nil {
 		proxy.ModifyResponse = func(resp *http.Response) error { answered(resp); return nil }
 	}
-	f := &front{arrived: make(chan struct{}), release: make(chan struct{})}
+	f := &digestFront{arrived: make(chan struct{}), release: make(chan struct{})}
 	var first atomic.Bool
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if holdFirst && first.CompareAndSwap(false, true) {
@@ -336,7 +336,7 @@ func newFront(t *testing.T, srv *atlastest.Server, holdFirst bool, answered func
 	return f
 }
 
-func (f *front) open() { f.once.Do(func() { close(f.release) }) }
+func (f *digestFront) open() { f.once.Do(func() { close(f.release) }) }
 
 // A fresh client's first calls, all at once: one fetches the challenge and the others wait
 // for it, each only as long as its own context allows.
@@ -344,7 +344,7 @@ func TestDigestColdBurstFetchesOneChallenge(t *testing.T) {
 	for _, n := range []int{64, 256} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			srv := authFake(t)
-			front := newFront(t, srv, true, nil)
+			front := newDigestFront(t, srv, true, nil)
 			c := authClient(t, front.URL, atlas.WithDigest(testPublicKey, testPrivateKey))
 
 			errs := make(chan error, n)
