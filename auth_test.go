@@ -32,8 +32,8 @@ const (
 	testSecret     = "canary-client-secret-51b8c4"
 )
 
-// authFake starts the fake holding the test job, accepting the test credentials; it closes
-// with the test.
+// authFake starts the fake holding the test job, snapshot and bucket, accepting the test
+// credentials; it closes with the test.
 func authFake(t *testing.T, opts ...atlastest.Option) *atlastest.Server {
 	t.Helper()
 	srv := atlastest.NewServer(append([]atlastest.Option{
@@ -42,6 +42,9 @@ func authFake(t *testing.T, opts ...atlastest.Option) *atlastest.Server {
 	}, opts...)...)
 	t.Cleanup(srv.Close)
 	srv.AddExportJob(testGroupID, testCluster, &atlas.ExportJob{ID: testExportID, State: atlas.ExportStateQueued})
+	// What a create names must exist: the fake is strict, as Atlas is.
+	srv.AddSnapshot(testGroupID, testCluster, &atlas.Snapshot{ID: testSnapshot, Status: atlas.SnapshotStatusCompleted})
+	srv.AddExportBucket(testGroupID, &atlas.ExportBucket{ID: testBucket, CloudProvider: atlas.CloudProviderAWS, BucketName: "auth-tests", IAMRoleID: testSnapshot})
 	return srv
 }
 
