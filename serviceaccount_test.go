@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,13 +67,6 @@ func (ts *tokenServer) grant(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(answer)
-}
-
-// tokens lists the tokens granted so far.
-func (ts *tokenServer) tokens() []string {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return slices.Collect(maps.Keys(ts.valid))
 }
 
 // wrap serves next only to a request that carries a granted bearer token.
