@@ -2,7 +2,6 @@ package atlas
 
 import (
 	"context"
-	"net/http"
 	"time"
 )
 
@@ -35,19 +34,4 @@ func CollectOptions(opts ...Option) (any, error) {
 		}
 	}
 	return s, nil
-}
-
-// defaultTransportOf returns the transport NewClient built under a client's auth when no
-// WithHTTPClient transport was given, so that a TLS test can make it trust its test server's
-// certificate before the first request. It returns nil when the client has another transport.
-func defaultTransportOf(c *Client) *http.Transport {
-	var base http.RoundTripper
-	switch t := c.transport.(type) {
-	case *bearerAuth:
-		base = t.base
-	case *digestAuth:
-		base = t.base
-	}
-	tr, _ := base.(*http.Transport)
-	return tr
 }
