@@ -80,6 +80,16 @@ var waiters = []waiter{{
 	},
 }}
 
+// startWaiting sets up the fake with something of w's to wait for, and a context the test
+// may cancel.
+func startWaiting(t *testing.T, w waiter) (*fixture, string, context.Context, context.CancelFunc) {
+	t.Helper()
+	f := setup(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	return f, w.add(f), ctx, cancel
+}
+
 // runWait runs a waiter with o's OnProgress set through onProgress, and returns the state of
 // what it returned ("" for nothing).
 func runWait[T any](o waitOpts, state func(*T) string, onProgress *func(*T), wait func() (*T, error)) (string, error) {
@@ -110,10 +120,7 @@ func TestWaitIntervalGrowsWhileNothingChangesAndResetsOnProgress(t *testing.T) {
 	} {
 		for _, w := range waiters {
 			t.Run(w.name+"/"+tc.name, func(t *testing.T) {
-				f := setup(t)
-				id := w.add(f)
-				ctx, cancel := context.WithCancel(t.Context())
-				defer cancel()
+				f, id, ctx, cancel := startWaiting(t, w)
 				var waits []time.Duration
 				atlas.SetSleep(f.client, func(ctx context.Context, d time.Duration) error {
 					waits = append(waits, d) // the waiter calls it from the caller's goroutine
@@ -150,10 +157,7 @@ func TestWaitPollsPerMinute(t *testing.T) {
 		require.Equal(t, tc.polls, pollsWithin(tc.horizon, atlas.DefaultPollInterval, atlas.DefaultMaxInterval), "the policy's own count")
 		for _, w := range waiters {
 			t.Run(w.name+"/"+tc.horizon.String(), func(t *testing.T) {
-				f := setup(t)
-				id := w.add(f)
-				ctx, cancel := context.WithCancel(t.Context())
-				defer cancel()
+				f, id, ctx, cancel := startWaiting(t, w)
 				var clock time.Duration
 				atlas.SetSleep(f.client, func(ctx context.Context, d time.Duration) error {
 					if clock += d; clock >= tc.horizon {
@@ -203,10 +207,7 @@ func TestWaitEndsWithTheContextOrMaxWait(t *testing.T) {
 	} {
 		for _, w := range waiters {
 			t.Run(w.name+"/"+tc.name, func(t *testing.T) {
-				f := setup(t)
-				id := w.add(f)
-				ctx, cancel := context.WithCancel(t.Context())
-				defer cancel()
+				f, id, ctx, cancel := startWaiting(t, w)
 				if tc.ctx > 0 {
 					ctx, cancel = context.WithTimeout(ctx, tc.ctx)
 					defer cancel()
