@@ -11,62 +11,178 @@ import (
 	"github.com/atlas-exports/atlas/atlastest"
 )
 
-// These examples run against atlastest, the in-memory fake Atlas, so that their output is
-// checked by go test. Against Atlas itself, leave out WithBaseURL and use your own credentials.
+// Examples of the services, one operation each, in the order of an export's lifecycle. Like
+// those of example_test.go they run against atlastest.
 
-// fakeAtlas starts the fake with one empty cluster and returns it with a client that logs in
-// with the fake's API key, as ExampleExportsService_Get_atlastest shows in full.
-func fakeAtlas(opts ...atlastest.Option) (*atlastest.Server, *atlas.Client) {
-	srv := atlastest.NewServer(opts...)
-	srv.AddCluster("32b6e34b3d91647abb20e7b8", "Cluster0")
-	client, err := atlas.NewClient(atlas.WithBaseURL(srv.URL), atlas.WithDigest(srv.PublicKey, srv.PrivateKey))
-	if err != nil {
-		log.Fatal(err)
-	}
-	return srv, client
-}
-
-func ExampleExportsService_Get_atlastest() {
+func ExampleExportBucketsService_Create() {
 	srv := atlastest.NewServer()
 	defer srv.Close()
-	srv.AddExportJob("32b6e34b3d91647abb20e7b8", "Cluster0", &atlas.ExportJob{
-		ID:           "5f4007f327a3bd7b6f4103c5",
-		State:        atlas.ExportStateInProgress,
-		ExportStatus: &atlas.ExportStatus{ExportedCollections: 4, TotalCollections: 12},
-	})
-
-	client, err := atlas.NewClient(
-		atlas.WithBaseURL(srv.URL), // leave out for https://cloud.mongodb.com
-		atlas.WithDigest(srv.PublicKey, srv.PrivateKey),
-	)
-	if err != nil {
-		log.Fatal(err)
-	}
+	srv.AddGroup(groupID)
+	client := exampleClient(srv)
 	ctx := context.Background()
-	job, err := client.Exports.Get(ctx, "32b6e34b3d91647abb20e7b8", "Cluster0", "5f4007f327a3bd7b6f4103c5")
+
+	// Each cloud needs its own fields: AWS a bucket and an IAM role, Azure a role and the
+	// storage account's URL, GCP a bucket and a role.
+	bucket, err := client.ExportBuckets.Create(ctx, groupID, &atlas.CreateExportBucketRequest{
+		CloudProvider: atlas.CloudProviderAWS, BucketName: "nightly-exports", IAMRoleID: roleID,
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s: %d of %d collections\n", job.State, job.ExportStatus.ExportedCollections, job.ExportStatus.TotalCollections)
+	fmt.Println(bucket.BucketName, bucket.CloudProvider, bucket.Region, len(bucket.ID))
 
-	_, err = client.Exports.Get(ctx, "32b6e34b3d91647abb20e7b8", "Cluster0", "5f4007f327a3bd7b6f4103c6")
-	fmt.Println("not found:", errors.Is(err, atlas.ErrNotFound))
+	// A missing field is refused before anything is sent.
+	_, err = client.ExportBuckets.Create(ctx, groupID, &atlas.CreateExportBucketRequest{
+		CloudProvider: atlas.CloudProviderAzure, RoleID: roleID,
+	})
+	fmt.Println(err)
 	// Output:
-	// InProgress: 4 of 12 collections
-	// not found: true
+	// nightly-exports AWS us-east-1 24
+	// atlas: invalid ServiceURL: is required for AZURE
 }
 
-func ExampleExportsService_List_atlastest() {
-	srv, client := fakeAtlas()
+func ExampleSnapshotsService_Latest() {
+	srv := atlastest.NewServer()
 	defer srv.Close()
-	for i := range 5 {
-		srv.AddExportJob("32b6e34b3d91647abb20e7b8", "Cluster0", &atlas.ExportJob{
-			ID: fmt.Sprintf("5f4007f327a3bd7b6f4103c%d", i), State: atlas.ExportStateSuccessful,
-		})
+	day := time.Date(2025, 1, 2, 3, 0, 0, 0, time.UTC)
+	for i, status := range []atlas.SnapshotStatus{atlas.SnapshotStatusCompleted, atlas.SnapshotStatusCompleted, atlas.SnapshotStatusInProgress} {
+		srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{Status: status, CreatedAt: day.AddDate(0, 0, i)})
 	}
+	srv.AddSnapshot(groupID, "Cluster1", &atlas.Snapshot{Status: atlas.SnapshotStatusFailed})
+	client := exampleClient(srv)
+	ctx := context.Background()
 
-	page, err := client.Exports.List(context.Background(), "32b6e34b3d91647abb20e7b8", "Cluster0",
-		&atlas.ListOptions{PageNum: 2, ItemsPerPage: 2})
+	// The newest completed snapshot, whatever the order of the list.
+	snap, err := client.Snapshots.Latest(ctx, groupID, cluster)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(snap.Status, snap.CreatedAt.Format(time.DateOnly))
+
+	_, err = client.Snapshots.Latest(ctx, groupID, "Cluster1")
+	fmt.Println("none completed:", errors.Is(err, atlas.ErrNotFound))
+	// Output:
+	// completed 2025-01-03
+	// none completed: true
+}
+
+// Creating an export job needs, as on Atlas, a completed snapshot of the cluster and an export
+// bucket of the project: seed a cluster, a snapshot and a bucket before Create.
+func ExampleExportsService_Create() {
+	srv := atlastest.NewServer()
+	defer srv.Close()
+	srv.AddCluster(groupID, cluster)
+	snapshotID := srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{})                   // completed unless told otherwise
+	bucketID := srv.AddExportBucket(groupID, &atlas.ExportBucket{BucketName: "nightly"}) // an AWS bucket unless told otherwise
+	client := exampleClient(srv)
+	ctx := context.Background()
+
+	job, err := client.Exports.Create(ctx, groupID, cluster, &atlas.CreateExportJobRequest{
+		SnapshotID:     snapshotID,
+		ExportBucketID: bucketID,
+		CustomData:     []atlas.Label{{Key: "team", Value: "analytics"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(job.State, job.SnapshotID == snapshotID, job.CustomData)
+
+	// A snapshot the cluster does not have is refused by the server...
+	_, err = client.Exports.Create(ctx, groupID, cluster, &atlas.CreateExportJobRequest{
+		SnapshotID: "0123456789abcdef01234567", ExportBucketID: bucketID,
+	})
+	var apiErr *atlas.APIError
+	fmt.Println(errors.As(err, &apiErr) && apiErr.ErrorCode == "SNAPSHOT_NOT_FOUND", errors.Is(err, atlas.ErrNotFound))
+
+	// ... and an id that is not one, before anything is sent.
+	_, err = client.Exports.Create(ctx, groupID, cluster, &atlas.CreateExportJobRequest{SnapshotID: "latest", ExportBucketID: bucketID})
+	fmt.Println(errors.Is(err, atlas.ErrInvalidArgument), err)
+	// Output:
+	// Queued true [{team analytics}]
+	// true true
+	// true atlas: invalid SnapshotID: must be 24 lowercase hexadecimal characters (^([a-f0-9]{24})$), got 6 characters
+}
+
+func ExampleExportsService_Ensure() {
+	srv := atlastest.NewServer()
+	defer srv.Close()
+	req := &atlas.CreateExportJobRequest{
+		SnapshotID:     srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{}),
+		ExportBucketID: srv.AddExportBucket(groupID, &atlas.ExportBucket{}),
+	}
+	client := exampleClient(srv)
+	ctx := context.Background()
+
+	// A nightly job that is run twice exports once: the second run finds the first's job.
+	first, err := client.Exports.Ensure(ctx, groupID, cluster, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	second, err := client.Exports.Ensure(ctx, groupID, cluster, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(first.ID == second.ID, "creates:", srv.Requests(atlastest.RouteCreateExport))
+
+	// A job that failed does not count: Ensure starts another.
+	srv.FailExport(first.ID, atlas.StateReason{ErrorCode: "EXPORT_BUCKET_ACCESS_DENIED"})
+	third, err := client.Exports.Ensure(ctx, groupID, cluster, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(third.ID == first.ID, "creates:", srv.Requests(atlastest.RouteCreateExport))
+	// Output:
+	// true creates: 1
+	// false creates: 2
+}
+
+func ExampleExportsService_Get() {
+	srv := atlastest.NewServer()
+	defer srv.Close()
+	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	srv.AddExportJob(groupID, cluster, &atlas.ExportJob{
+		ID:           exportID,
+		State:        atlas.ExportStateSuccessful,
+		Prefix:       "/exported_snapshots/acme/prod/Cluster0/2025-01-02T03:04:05Z/1735787045",
+		ExportStatus: &atlas.ExportStatus{ExportedCollections: 7, TotalCollections: 7},
+		CreatedAt:    created,
+		FinishedAt:   created.Add(30 * time.Minute),
+	})
+	client := exampleClient(srv)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	job, err := client.Exports.Get(ctx, groupID, cluster, exportID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("state:", job.State, "terminal:", job.State.IsTerminal())
+	if s := job.ExportStatus; s != nil {
+		fmt.Printf("exported %d of %d collections\n", s.ExportedCollections, s.TotalCollections)
+	}
+	fmt.Println("took:", job.FinishedAt.Sub(job.CreatedAt))
+	fmt.Println("objects under:", job.Prefix)
+	// Output:
+	// state: Successful terminal: true
+	// exported 7 of 7 collections
+	// took: 30m0s
+	// objects under: /exported_snapshots/acme/prod/Cluster0/2025-01-02T03:04:05Z/1735787045
+}
+
+// addJobs stores five finished jobs, ...c0 to ...c4.
+func addJobs(srv *atlastest.Server) {
+	for i := range 5 {
+		srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ID: fmt.Sprintf("5f4007f327a3bd7b6f4103c%d", i), State: atlas.ExportStateSuccessful})
+	}
+}
+
+func ExampleExportsService_List() {
+	srv := atlastest.NewServer()
+	defer srv.Close()
+	addJobs(srv)
+	client := exampleClient(srv)
+
+	page, err := client.Exports.List(context.Background(), groupID, cluster, &atlas.ListOptions{PageNum: 2, ItemsPerPage: 2})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -80,18 +196,14 @@ func ExampleExportsService_List_atlastest() {
 	// 5f4007f327a3bd7b6f4103c3 Successful
 }
 
-func ExampleExportsService_All_atlastest() {
-	srv, client := fakeAtlas()
+func ExampleExportsService_All() {
+	srv := atlastest.NewServer()
 	defer srv.Close()
-	for i := range 5 {
-		srv.AddExportJob("32b6e34b3d91647abb20e7b8", "Cluster0", &atlas.ExportJob{
-			ID: fmt.Sprintf("5f4007f327a3bd7b6f4103c%d", i), State: atlas.ExportStateSuccessful,
-		})
-	}
+	addJobs(srv)
+	client := exampleClient(srv)
 
 	// Pages of two jobs are fetched as the loop reaches them; breaking out fetches no more.
-	for job, err := range client.Exports.All(context.Background(), "32b6e34b3d91647abb20e7b8", "Cluster0",
-		&atlas.ListOptions{ItemsPerPage: 2}) {
+	for job, err := range client.Exports.All(context.Background(), groupID, cluster, &atlas.ListOptions{ItemsPerPage: 2}) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -100,47 +212,27 @@ func ExampleExportsService_All_atlastest() {
 			break
 		}
 	}
+	fmt.Println("pages fetched:", srv.Requests(atlastest.RouteListExports))
 	// Output:
 	// 5f4007f327a3bd7b6f4103c0
 	// 5f4007f327a3bd7b6f4103c1
 	// 5f4007f327a3bd7b6f4103c2
+	// pages fetched: 2
 }
 
-func ExampleExportsService_Create_atlastest() {
-	srv, client := fakeAtlas()
-	defer srv.Close()
-
-	job, err := client.Exports.Create(context.Background(), "32b6e34b3d91647abb20e7b8", "Cluster0",
-		&atlas.CreateExportJobRequest{
-			SnapshotID:     "5e4f3a2b1c0d9e8f7a6b5c4d",
-			ExportBucketID: "6a7b8c9d0e1f2a3b4c5d6e7f",
-			CustomData:     []atlas.Label{{Key: "team", Value: "analytics"}},
-		})
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(job.State, job.SnapshotID, job.CustomData)
-
-	// Ids are checked before anything is sent.
-	_, err = client.Exports.Create(context.Background(), "32b6e34b3d91647abb20e7b8", "Cluster0",
-		&atlas.CreateExportJobRequest{SnapshotID: "latest", ExportBucketID: "6a7b8c9d0e1f2a3b4c5d6e7f"})
-	fmt.Println(errors.Is(err, atlas.ErrInvalidArgument), err)
-	// Output:
-	// Queued 5e4f3a2b1c0d9e8f7a6b5c4d [{team analytics}]
-	// true atlas: invalid SnapshotID: must be 24 lowercase hexadecimal characters (^([a-f0-9]{24})$), got 6 characters
-}
-
-func ExampleExportsService_Wait_atlastest() {
+func ExampleExportsService_Wait() {
 	// The fake advances a job one step each time it is read.
-	srv, client := fakeAtlas(atlastest.WithAutoAdvance())
+	srv := atlastest.NewServer(atlastest.WithAutoAdvance())
 	defer srv.Close()
-	id := srv.AddExportJob("32b6e34b3d91647abb20e7b8", "Cluster0", &atlas.ExportJob{
+	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{
 		State:        atlas.ExportStateQueued,
 		ExportStatus: &atlas.ExportStatus{TotalCollections: 3},
 	})
+	client := exampleClient(srv)
 
-	job, err := client.Exports.Wait(context.Background(), "32b6e34b3d91647abb20e7b8", "Cluster0", id, &atlas.WaitOptions{
-		PollInterval: time.Millisecond, // the default, 10s, suits Atlas
+	job, err := client.Exports.Wait(context.Background(), groupID, cluster, id, &atlas.WaitOptions{
+		PollInterval: time.Millisecond, // the default, 10s backing off to 1m, suits Atlas
+		MaxWait:      time.Minute,      // ends the wait with an error matching context.DeadlineExceeded
 		OnProgress: func(j *atlas.ExportJob) {
 			fmt.Printf("%s %d/%d\n", j.State, j.ExportStatus.ExportedCollections, j.ExportStatus.TotalCollections)
 		},
@@ -158,12 +250,13 @@ func ExampleExportsService_Wait_atlastest() {
 }
 
 func ExampleExportsService_Wait_failed() {
-	srv, client := fakeAtlas()
+	srv := atlastest.NewServer()
 	defer srv.Close()
-	id := srv.AddExportJob("32b6e34b3d91647abb20e7b8", "Cluster0", &atlas.ExportJob{State: atlas.ExportStateInProgress})
+	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{State: atlas.ExportStateInProgress})
 	srv.FailExport(id, atlas.StateReason{ErrorCode: "EXPORT_BUCKET_ACCESS_DENIED", Message: "Access to the bucket was denied."})
+	client := exampleClient(srv)
 
-	job, err := client.Exports.Wait(context.Background(), "32b6e34b3d91647abb20e7b8", "Cluster0", id, nil)
+	job, err := client.Exports.Wait(context.Background(), groupID, cluster, id, nil)
 	var failed *atlas.ExportFailedError
 	if errors.As(err, &failed) {
 		fmt.Println(job.State, failed.Job.StateReason.ErrorCode, errors.Is(err, atlas.ErrExportFailed))

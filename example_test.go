@@ -5,72 +5,119 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
+	"net/url"
 	"time"
 
 	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
 )
 
-// Identifiers used by the examples; the fake below knows this one export job.
+// These examples run against atlastest, the in-memory fake Atlas, so that go test checks their
+// output. Against Atlas itself, leave out WithBaseURL and use your own credentials.
+
+// The examples' project, cluster and export job.
 const (
-	exampleGroupID  = "5f1d2e3c4b5a69788796a5b4"
-	exampleExportID = "6a0b1c2d3e4f5a6b7c8d9e0f"
+	groupID  = "5f1d2e3c4b5a69788796a5b4"
+	cluster  = "Cluster0"
+	exportID = "6a0b1c2d3e4f5a6b7c8d9e0f"
+	roleID   = "668c5f0ed436263134491592" // an AWS IAM role Atlas may assume
 )
 
-// startFakeAtlas serves one export job the way Atlas does, to a service account
-// ("example-client-id", "example-secret") or an API key ("example-public", "example-private").
-// Examples point the client at it with WithBaseURL; real programs leave that option out.
-func startFakeAtlas() *httptest.Server {
-	const token = "example-access-token"
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/oauth/token", func(w http.ResponseWriter, r *http.Request) {
-		if id, secret, ok := r.BasicAuth(); !ok || id != "example-client-id" || secret != "example-secret" {
-			writeJSON(w, http.StatusUnauthorized, `{"error":"invalid_client"}`)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":3600}`, token)
-	})
-	jobs := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.PathValue("groupId") != exampleGroupID || r.PathValue("exportId") != exampleExportID {
-			writeJSON(w, http.StatusNotFound, notFoundBody)
-			return
-		}
-		writeJSON(w, http.StatusOK, `{"id":"`+exampleExportID+`","snapshotId":"32b6e34b3d91647abb20e7b8",
-			"exportBucketId":"7c8d9e0f6a0b1c2d3e4f5a6b","state":"Successful",
-			"prefix":"/exported_snapshots/acme/prod/Cluster0/2025-01-02T03:04:05Z/1735787045",
-			"exportStatus":{"exportedCollections":7,"totalCollections":7},
-			"createdAt":"2025-01-02T03:04:05Z","finishedAt":"2025-01-02T03:34:05Z"}`)
-	})
-	digest := newDigestServer("example-public", "example-private").wrap(jobs)
-	mux.HandleFunc("GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/exports/{exportId}",
-		func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Authorization") == "Bearer "+token {
-				jobs(w, r)
-				return
-			}
-			digest.ServeHTTP(w, r)
-		})
-	return httptest.NewServer(mux)
+// exampleClient returns a client that logs in to srv as its service account, as
+// ExampleNewClient shows in full.
+func exampleClient(srv *atlastest.Server, opts ...atlas.Option) *atlas.Client {
+	client, err := atlas.NewClient(append([]atlas.Option{
+		atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret),
+		atlas.WithBaseURL(srv.URL),
+	}, opts...)...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return client
 }
 
-func ExampleNewClient() {
-	fake := startFakeAtlas()
-	defer fake.Close()
+// The whole workflow: a bucket to export to, a snapshot taken and waited for, an export of it
+// made at most once, and waited for.
+func Example() {
+	// Each read of an export job or snapshot moves it one step, as time would on Atlas.
+	srv := atlastest.NewServer(atlastest.WithAutoAdvance())
+	defer srv.Close()
+	srv.AddCluster(groupID, cluster)
 
-	// A service account's client ID and secret; in a real program read them from
-	// MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET.
 	client, err := atlas.NewClient(
-		atlas.WithServiceAccount("example-client-id", "example-secret"),
-		atlas.WithUserAgent("backup-report/1.0"),
-		atlas.WithBaseURL(fake.URL), // leave out to talk to https://cloud.mongodb.com
+		atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret),
+		atlas.WithBaseURL(srv.URL), // leave out for https://cloud.mongodb.com
 	)
 	if err != nil {
 		log.Fatal(err)
 	}
-	job, err := client.Exports.Get(context.Background(), exampleGroupID, "Cluster0", exampleExportID)
+	ctx := context.Background()
+
+	bucket, err := client.ExportBuckets.Create(ctx, groupID, &atlas.CreateExportBucketRequest{
+		CloudProvider: atlas.CloudProviderAWS, BucketName: "nightly-exports", IAMRoleID: roleID,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("bucket:", bucket.BucketName, bucket.CloudProvider)
+
+	snap, err := client.Snapshots.Take(ctx, groupID, cluster, &atlas.TakeSnapshotRequest{Description: "nightly", RetentionInDays: 7})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Poll every millisecond for the example; the default, 10s backing off to 1m, suits Atlas.
+	snap, err = client.Snapshots.Wait(ctx, groupID, cluster, snap.ID, &atlas.SnapshotWaitOptions{PollInterval: time.Millisecond})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("snapshot:", snap.Status)
+
+	// Ensure, unlike Create, finds the export a previous run started instead of paying twice.
+	req := &atlas.CreateExportJobRequest{SnapshotID: snap.ID, ExportBucketID: bucket.ID}
+	job, err := client.Exports.Ensure(ctx, groupID, cluster, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	job, err = client.Exports.Wait(ctx, groupID, cluster, job.ID, &atlas.WaitOptions{
+		PollInterval: time.Millisecond,
+		OnProgress: func(j *atlas.ExportJob) {
+			fmt.Printf("export: %s %d/%d\n", j.State, j.ExportStatus.ExportedCollections, j.ExportStatus.TotalCollections)
+		},
+	})
+	if err != nil {
+		log.Fatal(err) // an *ExportFailedError says why, when the export failed
+	}
+	again, err := client.Exports.Ensure(ctx, groupID, cluster, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("ensured again:", again.ID == job.ID, again.State)
+	// Output:
+	// bucket: nightly-exports AWS
+	// snapshot: completed
+	// export: InProgress 0/3
+	// export: InProgress 1/3
+	// export: InProgress 2/3
+	// export: Successful 3/3
+	// ensured again: true Successful
+}
+
+func ExampleNewClient() {
+	srv := atlastest.NewServer()
+	defer srv.Close()
+	srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ID: exportID, State: atlas.ExportStateSuccessful})
+
+	// A service account's client ID and secret; in a real program read them from
+	// MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET, or use NewClientFromEnv.
+	client, err := atlas.NewClient(
+		atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret),
+		atlas.WithUserAgent("backup-report/1.0"),
+		atlas.WithBaseURL(srv.URL), // leave out to talk to https://cloud.mongodb.com
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	job, err := client.Exports.Get(context.Background(), groupID, cluster, exportID)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -78,20 +125,33 @@ func ExampleNewClient() {
 	// Output: 6a0b1c2d3e4f5a6b7c8d9e0f Successful
 }
 
-func ExampleWithDigest() {
-	fake := startFakeAtlas()
-	defer fake.Close()
-
-	// A programmatic API key; in a real program read it from MONGODB_ATLAS_PUBLIC_KEY and
-	// MONGODB_ATLAS_PRIVATE_KEY.
-	client, err := atlas.NewClient(
-		atlas.WithDigest("example-public", "example-private"),
-		atlas.WithBaseURL(fake.URL),
-	)
+func ExampleNewClientFromEnv() {
+	// With MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET set (or an API key in
+	// MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY, or a token in
+	// MONGODB_ATLAS_ACCESS_TOKEN), and MONGODB_ATLAS_BASE_URL when not talking to Atlas:
+	client, err := atlas.NewClientFromEnv(atlas.WithUserAgent("nightly-export/1.0"))
+	if err != nil {
+		log.Fatal(err) // names the variables missing or in conflict, never their values
+	}
+	snap, err := client.Snapshots.Latest(context.Background(), groupID, cluster)
 	if err != nil {
 		log.Fatal(err)
 	}
-	job, err := client.Exports.Get(context.Background(), exampleGroupID, "Cluster0", exampleExportID)
+	fmt.Println("latest snapshot:", snap.ID, snap.CreatedAt)
+}
+
+func ExampleWithDigest() {
+	srv := atlastest.NewServer()
+	defer srv.Close()
+	srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ID: exportID, State: atlas.ExportStateSuccessful})
+
+	// A programmatic API key; in a real program read it from MONGODB_ATLAS_PUBLIC_API_KEY and
+	// MONGODB_ATLAS_PRIVATE_API_KEY.
+	client, err := atlas.NewClient(atlas.WithDigest(srv.PublicKey, srv.PrivateKey), atlas.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	job, err := client.Exports.Get(context.Background(), groupID, cluster, exportID)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -99,43 +159,64 @@ func ExampleWithDigest() {
 	// Output: Successful
 }
 
-func ExampleExportsService_Get() {
-	fake := startFakeAtlas()
-	defer fake.Close()
-	client, err := atlas.NewClient(atlas.WithServiceAccount("example-client-id", "example-secret"), atlas.WithBaseURL(fake.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
+func ExampleWithRetry() {
+	srv := atlastest.NewServer()
+	defer srv.Close()
+	srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ID: exportID, State: atlas.ExportStateQueued})
+	// The server is unavailable once, then answers.
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: 503})
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	job, err := client.Exports.Get(ctx, exampleGroupID, "Cluster0", exampleExportID)
+	// Up to 5 attempts, waiting from 10ms up to 2s between them (Retry-After is a floor).
+	client := exampleClient(srv, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 5, MinBackoff: 10 * time.Millisecond, MaxBackoff: 2 * time.Second}))
+	job, err := client.Exports.Get(context.Background(), groupID, cluster, exportID)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("state:", job.State, "terminal:", job.State.IsTerminal())
-	if s := job.ExportStatus; s != nil {
-		fmt.Printf("exported %d of %d collections\n", s.ExportedCollections, s.TotalCollections)
+	fmt.Println(job.State, "after", srv.Requests(atlastest.RouteGetExport), "requests")
+	// Output: Queued after 2 requests
+}
+
+func ExampleClient_Do() {
+	srv := atlastest.NewServer()
+	defer srv.Close()
+	srv.AddExportBucket(groupID, &atlas.ExportBucket{BucketName: "nightly-exports"})
+	client := exampleClient(srv)
+	ctx := context.Background()
+
+	// Any operation, with the client's auth, retries and typed errors; the version is the
+	// operation's resource version, from the API's documentation.
+	var page struct {
+		Results []struct {
+			BucketName string `json:"bucketName"`
+		} `json:"results"`
 	}
-	fmt.Println("took:", job.FinishedAt.Sub(job.CreatedAt))
-	fmt.Println("objects under:", job.Prefix)
+	err := client.Do(ctx, &atlas.Request{
+		Method:  "GET",
+		Path:    "/api/atlas/v2/groups/" + url.PathEscape(groupID) + "/backup/exportBuckets",
+		Query:   url.Values{"itemsPerPage": {"10"}},
+		Version: "2024-05-30",
+	}, &page)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(page.Results[0].BucketName)
+
+	// The fake serves only the export workflow: anything else is not found.
+	err = client.Do(ctx, &atlas.Request{Method: "GET", Path: "/api/atlas/v2/groups/" + groupID + "/clusters", Version: "2023-01-01"}, nil)
+	fmt.Println(errors.Is(err, atlas.ErrNotFound))
 	// Output:
-	// state: Successful terminal: true
-	// exported 7 of 7 collections
-	// took: 30m0s
-	// objects under: /exported_snapshots/acme/prod/Cluster0/2025-01-02T03:04:05Z/1735787045
+	// nightly-exports
+	// true
 }
 
 func ExampleAPIError() {
-	fake := startFakeAtlas()
-	defer fake.Close()
-	client, err := atlas.NewClient(atlas.WithServiceAccount("example-client-id", "example-secret"), atlas.WithBaseURL(fake.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
+	srv := atlastest.NewServer()
+	defer srv.Close()
+	srv.AddCluster(groupID, cluster)
+	client := exampleClient(srv)
 
-	// An export job the project does not have.
-	_, err = client.Exports.Get(context.Background(), exampleGroupID, "Cluster0", "0123456789abcdef01234567")
+	// An export job the cluster does not have.
+	_, err := client.Exports.Get(context.Background(), groupID, cluster, "0123456789abcdef01234567")
 	switch {
 	case errors.Is(err, atlas.ErrNotFound):
 		fmt.Println("no such export job")
@@ -151,7 +232,7 @@ func ExampleAPIError() {
 	}
 	// Output:
 	// no such export job
-	// 404 RESOURCE_NOT_FOUND
+	// 404 EXPORT_JOB_NOT_FOUND
 }
 
 func ExampleInvalidArgumentError() {
@@ -160,7 +241,7 @@ func ExampleInvalidArgumentError() {
 		log.Fatal(err)
 	}
 	// Arguments are checked against the API's patterns before anything is sent.
-	_, err = client.Exports.Get(context.Background(), "not-a-group", "Cluster0", exampleExportID)
+	_, err = client.Exports.Get(context.Background(), "not-a-group", cluster, exportID)
 	fmt.Println(errors.Is(err, atlas.ErrInvalidArgument))
 	var argErr *atlas.InvalidArgumentError
 	if errors.As(err, &argErr) {
@@ -169,34 +250,4 @@ func ExampleInvalidArgumentError() {
 	// Output:
 	// true
 	// groupID
-}
-
-func ExampleWithRetry() {
-	// A server that is unavailable once, then answers.
-	var calls atomic.Int64
-	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == 1 {
-			w.Header().Set("Retry-After", "0")
-			writeJSON(w, http.StatusServiceUnavailable, `{"error":503,"errorCode":"SERVICE_UNAVAILABLE"}`)
-			return
-		}
-		writeJSON(w, http.StatusOK, `{"id":"`+exampleExportID+`","exportBucketId":"7c8d9e0f6a0b1c2d3e4f5a6b","state":"Queued"}`)
-	}))
-	defer flaky.Close()
-
-	client, err := atlas.NewClient(
-		atlas.WithAccessToken("token"),
-		atlas.WithBaseURL(flaky.URL),
-		// Up to 5 attempts, waiting from 10ms up to 2s between them (Retry-After is a floor).
-		atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 5, MinBackoff: 10 * time.Millisecond, MaxBackoff: 2 * time.Second}),
-	)
-	if err != nil {
-		log.Fatal(err)
-	}
-	job, err := client.Exports.Get(context.Background(), exampleGroupID, "Cluster0", exampleExportID)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(job.State, "after", calls.Load(), "requests")
-	// Output: Queued after 2 requests
 }

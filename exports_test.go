@@ -1,8 +1,10 @@
 package atlas_test
 
+// Tests of ExportsService's reads and creates: Get, List, Create and Ensure. Paging is in
+// paging_test.go, waiting in wait_test.go.
+
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -12,126 +14,97 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
 )
 
-func TestGet(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, r *http.Request) {
-		testWire(t, r, http.MethodGet, "Bearer "+testToken)
-		// The one resource version the spec declares for these operations, spelled out here
-		// so that a change to the constant cannot pass unnoticed.
-		assert.Equal(t, "application/vnd.atlas.2023-01-01+json", r.Header.Get("Accept"))
-		assert.Empty(t, r.URL.RawQuery, "query")
-		assert.Equal(t, http.NoBody, r.Body, "a GET has no body")
-		serveJob(w, r)
-	})
-	c := newClient(t, srv)
-
-	job, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.NoError(t, err)
-	want := &atlas.ExportJob{
-		ID:             testExportID,
-		SnapshotID:     testSnapshot,
-		ExportBucketID: testBucket,
-		Prefix:         "/exported_snapshots/acme/prod/Cluster0/2025-01-02T03:04:05Z/1735787045",
-		State:          atlas.ExportStateInProgress,
-		StateReason:    &atlas.StateReason{ErrorCode: "NONE", Message: "running"},
-		ExportStatus:   &atlas.ExportStatus{ExportedCollections: 3, TotalCollections: 7},
-		CreatedAt:      time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
-		FinishedAt:     time.Date(2025, 1, 2, 4, 5, 6, 0, time.UTC),
-		Components:     []atlas.ExportComponent{{ExportID: "0a0b1c2d3e4f5a6b7c8d9e0f", ReplicaSetName: "shard-0"}},
-		CustomData:     []atlas.Label{{Key: "team", Value: "storage"}},
-		Links:          []atlas.Link{{Href: "https://cloud.mongodb.com/api/atlas", Rel: "self"}},
+func TestExportsGet(t *testing.T) {
+	f := setup(t)
+	stored := atlas.ExportJob{
+		ID: testExportID, SnapshotID: testSnapshot, ExportBucketID: testBucket,
+		Prefix:       "/exported_snapshots/acme/prod/Cluster0/2025-01-02T03:04:05Z/1735787045",
+		State:        atlas.ExportStateInProgress,
+		ExportStatus: &atlas.ExportStatus{ExportedCollections: 3, TotalCollections: 7},
+		CreatedAt:    testCreatedAt,
+		CustomData:   []atlas.Label{{Key: "team", Value: "storage"}},
 	}
-	assert.Equal(t, want, job)
-	assert.EqualValues(t, 1, srv.Requests())
+	f.srv.AddExportJob(testGroupID, testCluster, &stored)
 
-	// The JSON tags are the wire names: a decoded job marshals back to the document.
-	back, err := json.Marshal(job)
+	job, err := f.client.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
 	require.NoError(t, err)
-	assert.JSONEq(t, jobJSON, string(back))
+	want := stored
+	want.Links = []atlas.Link{{Href: f.srv.URL + jobPath, Rel: "self"}}
+	assert.Equal(t, &want, job)
+	// The one resource version the spec declares for export jobs, spelled out so that a
+	// change to the constant cannot pass unnoticed.
+	assertSent(t, f.wire.only(t), http.MethodGet, jobPath, "application/vnd.atlas.2023-01-01+json", "")
+	assert.Empty(t, f.wire.only(t).Query)
 }
 
-func TestGetKeepsUnknownStateAndIgnoresUnknownFields(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, `{"id":"`+testExportID+`","exportBucketId":"`+testBucket+`",
-			"state":"Paused","fieldFromTheFuture":{"nested":[1,2,3]}}`)
-	})
-	job, err := newClient(t, srv).Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-	require.NoError(t, err)
-	assert.Equal(t, atlas.ExportState("Paused"), job.State)
-	assert.False(t, job.State.IsTerminal())
-	assert.Nil(t, job.ExportStatus, "absent exportStatus stays nil")
-	assert.Nil(t, job.StateReason, "absent stateReason stays nil")
-	assert.True(t, job.CreatedAt.IsZero())
-}
-
-func TestExportStateIsTerminal(t *testing.T) {
-	for state, want := range map[atlas.ExportState]bool{
-		atlas.ExportStateQueued:     false,
-		atlas.ExportStateInProgress: false,
-		atlas.ExportStateSuccessful: true,
-		atlas.ExportStateFailed:     true,
-		atlas.ExportStateCancelled:  true,
-		"":                          false,
-		"SomethingNew":              false,
-	} {
-		assert.Equal(t, want, state.IsTerminal(), "%q", state)
-	}
-}
-
-func TestGetInvalidArguments(t *testing.T) {
+func TestExportsGetRefusesBadArgumentsWithoutARequest(t *testing.T) {
+	var nilCtx context.Context
 	tests := []struct {
 		name                       string
+		ctx                        context.Context
 		groupID, cluster, exportID string
 		param                      string
 	}{
-		{"group empty", "", testCluster, testExportID, "groupID"},
-		{"group short", "5f1d2e3c4b5a69788796a5b", testCluster, testExportID, "groupID"},
-		{"group long", testGroupID + "0", testCluster, testExportID, "groupID"},
-		{"group uppercase", "5F1D2E3C4B5A69788796A5B4", testCluster, testExportID, "groupID"},
-		{"group non-hex", "5f1d2e3c4b5a69788796a5bg", testCluster, testExportID, "groupID"},
-		{"group with slash", "5f1d2e3c4b5/69788796a5b4", testCluster, testExportID, "groupID"},
-		{"group with dot-dot", "5f1d2e3c4b5a69788796a../", testCluster, testExportID, "groupID"},
-		{"cluster empty", testGroupID, "", testExportID, "clusterName"},
-		{"cluster leading dash", testGroupID, "-Cluster0", testExportID, "clusterName"},
-		{"cluster slash", testGroupID, "Cluster0/../x", testExportID, "clusterName"},
-		{"cluster question mark", testGroupID, "Cluster0?a=b", testExportID, "clusterName"},
-		{"cluster percent", testGroupID, "Cluster%2F0", testExportID, "clusterName"},
-		{"cluster space", testGroupID, "Cluster 0", testExportID, "clusterName"},
-		{"cluster hash", testGroupID, "Cluster#0", testExportID, "clusterName"},
-		{"cluster underscore", testGroupID, "Cluster_0", testExportID, "clusterName"},
-		{"cluster non-ascii", testGroupID, "Clüster0", testExportID, "clusterName"},
-		{"cluster newline", testGroupID, "Cluster0\n", testExportID, "clusterName"},
-		{"export empty", testGroupID, testCluster, "", "exportID"},
-		{"export short", testGroupID, testCluster, "6a0b1c2d", "exportID"},
-		{"export uppercase", testGroupID, testCluster, "6A0B1C2D3E4F5A6B7C8D9E0F", "exportID"},
-		{"export non-hex", testGroupID, testCluster, "6a0b1c2d3e4f5a6b7c8d9e0z", "exportID"},
-		{"export with query", testGroupID, testCluster, "6a0b1c2d3e4f5a6b7c8d9?x=", "exportID"},
+		{"nil context", nilCtx, testGroupID, testCluster, testExportID, "ctx"},
+		{"group empty", t.Context(), "", testCluster, testExportID, "groupID"},
+		{"group short", t.Context(), "5f1d2e3c4b5a69788796a5b", testCluster, testExportID, "groupID"},
+		{"group long", t.Context(), testGroupID + "0", testCluster, testExportID, "groupID"},
+		{"group uppercase", t.Context(), "5F1D2E3C4B5A69788796A5B4", testCluster, testExportID, "groupID"},
+		{"group non-hex", t.Context(), "5f1d2e3c4b5a69788796a5bg", testCluster, testExportID, "groupID"},
+		{"group with slash", t.Context(), "5f1d2e3c4b5/69788796a5b4", testCluster, testExportID, "groupID"},
+		{"group with dot-dot", t.Context(), "5f1d2e3c4b5a69788796a../", testCluster, testExportID, "groupID"},
+		{"cluster empty", t.Context(), testGroupID, "", testExportID, "clusterName"},
+		{"cluster leading dash", t.Context(), testGroupID, "-Cluster0", testExportID, "clusterName"},
+		{"cluster slash", t.Context(), testGroupID, "Cluster0/../x", testExportID, "clusterName"},
+		{"cluster question mark", t.Context(), testGroupID, "Cluster0?a=b", testExportID, "clusterName"},
+		{"cluster percent", t.Context(), testGroupID, "Cluster%2F0", testExportID, "clusterName"},
+		{"cluster space", t.Context(), testGroupID, "Cluster 0", testExportID, "clusterName"},
+		{"cluster hash", t.Context(), testGroupID, "Cluster#0", testExportID, "clusterName"},
+		{"cluster underscore", t.Context(), testGroupID, "Cluster_0", testExportID, "clusterName"},
+		{"cluster non-ascii", t.Context(), testGroupID, "Clüster0", testExportID, "clusterName"},
+		{"cluster newline", t.Context(), testGroupID, "Cluster0\n", testExportID, "clusterName"},
+		{"export empty", t.Context(), testGroupID, testCluster, "", "exportID"},
+		{"export short", t.Context(), testGroupID, testCluster, "6a0b1c2d", "exportID"},
+		{"export uppercase", t.Context(), testGroupID, testCluster, "6A0B1C2D3E4F5A6B7C8D9E0F", "exportID"},
+		{"export non-hex", t.Context(), testGroupID, testCluster, "6a0b1c2d3e4f5a6b7c8d9e0z", "exportID"},
+		{"export with query", t.Context(), testGroupID, testCluster, "6a0b1c2d3e4f5a6b7c8d9?x=", "exportID"},
 	}
-	srv := newServer(t)
-	srv.Mux.HandleFunc("/", serveJob)
-	c := newClient(t, srv)
+	f := setup(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			job, err := c.Exports.Get(t.Context(), tt.groupID, tt.cluster, tt.exportID)
-			require.Error(t, err)
+			job, err := f.client.Exports.Get(tt.ctx, tt.groupID, tt.cluster, tt.exportID)
 			assert.Nil(t, job)
-			assert.ErrorIs(t, err, atlas.ErrInvalidArgument)
-			var argErr *atlas.InvalidArgumentError
-			require.ErrorAs(t, err, &argErr)
-			assert.Equal(t, tt.param, argErr.Name)
+			assertNothingSent(t, f, err, tt.param)
 			assert.Contains(t, err.Error(), tt.param)
 			for _, sentinel := range []error{atlas.ErrNotFound, atlas.ErrServer, atlas.ErrInvalidResponse} {
 				assert.NotErrorIs(t, err, sentinel)
 			}
 		})
 	}
-	assert.Zero(t, srv.Requests(), "no request may reach the server for a refused argument")
 }
 
-func TestGetEscapingAndBasePath(t *testing.T) {
+func TestExportsGetUnknownJobIsNotFound(t *testing.T) {
+	f := setup(t)
+	job, err := f.client.Exports.Get(t.Context(), testGroupID, testCluster, testOtherID)
+	assert.Nil(t, job)
+	require.ErrorIs(t, err, atlas.ErrNotFound)
+	var reqErr *atlas.RequestError
+	require.ErrorAs(t, err, &reqErr)
+	assert.Equal(t, exportsPath+"/"+testOtherID, reqErr.Path)
+	assertAPIError(t, err, http.StatusNotFound, "EXPORT_JOB_NOT_FOUND")
+	assert.Equal(t, 1, f.srv.Requests(atlastest.RouteGetExport), "a 404 is not retried")
+}
+
+func TestExportsGetAnswerAboutAnotherJobIsInvalidResponse(t *testing.T) {
+	assertAnotherIDRefused(t, jobJSON, func(c *atlas.Client) (any, error) {
+		return c.Exports.Get(t.Context(), testGroupID, testCluster, testOtherID)
+	})
+}
+
+func TestExportsGetEscapingAndBasePath(t *testing.T) {
 	// A base URL with a path (a proxy in front of Atlas, say) is kept as a prefix, escaped
 	// as it was given, and the request line carries exactly the documented path after it.
 	srv := newServer(t)
@@ -150,7 +123,7 @@ func TestGetEscapingAndBasePath(t *testing.T) {
 	assert.Equal(t, want, gotEscaped)
 }
 
-func TestGetMalformedSuccessBody(t *testing.T) {
+func TestExportsGetMalformedSuccessBody(t *testing.T) {
 	tests := []struct {
 		name, contentType, body string
 	}{
@@ -175,11 +148,9 @@ func TestGetMalformedSuccessBody(t *testing.T) {
 				w.Header().Set("Content-Type", tt.contentType)
 				_, _ = w.Write([]byte(tt.body))
 			})
-			c := newClient(t, srv)
-			job, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
-			require.Error(t, err, "a malformed 200 must be an error")
+			job, err := newClient(t, srv).Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
 			assert.Nil(t, job, "never a job with an error")
-			assert.ErrorIs(t, err, atlas.ErrInvalidResponse)
+			require.ErrorIs(t, err, atlas.ErrInvalidResponse, "a malformed 200 must be an error")
 			var apiErr *atlas.APIError
 			assert.False(t, errors.As(err, &apiErr), "a 200 is not an APIError")
 			assert.EqualValues(t, 1, srv.Requests(), "a malformed 200 is not retried")
@@ -187,62 +158,41 @@ func TestGetMalformedSuccessBody(t *testing.T) {
 	}
 }
 
-func TestGetContextDeadline(t *testing.T) {
-	srv := newServer(t)
-	released := make(chan struct{})
-	t.Cleanup(func() { close(released) }) // runs before the server's Close
-	arrived := make(chan struct{}, 1)
-	srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, r *http.Request) {
-		arrived <- struct{}{}
-		select {
-		case <-r.Context().Done():
-		case <-released:
-		}
+func TestExportsGetEndsWithTheContext(t *testing.T) {
+	t.Run("deadline while the answer is held back", func(t *testing.T) {
+		f := setup(t)
+		f.srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Delay: time.Hour})
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		job, err := f.client.Exports.Get(ctx, testGroupID, testCluster, testExportID)
+		assert.Nil(t, job)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.NotErrorIs(t, err, atlas.ErrServer)
+		assert.Equal(t, 1, f.srv.Requests(atlastest.RouteGetExport), "in flight once, not retried")
 	})
-	c := newClient(t, srv)
-
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancel()
-	job, err := c.Exports.Get(ctx, testGroupID, testCluster, testExportID)
-	assert.Nil(t, job)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.NotErrorIs(t, err, atlas.ErrServer)
-	select {
-	case <-arrived:
-	default:
-		t.Fatal("the request never reached the handler, so the deadline was not tested in flight")
-	}
-	assert.EqualValues(t, 1, srv.Requests(), "a deadline is not retried")
+	t.Run("cancelled before the call", func(t *testing.T) {
+		f := setup(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		job, err := f.client.Exports.Get(ctx, testGroupID, testCluster, testExportID)
+		assert.Nil(t, job)
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Zero(t, f.srv.Requests(""), "nothing sent, not even a grant")
+	})
 }
 
-func TestGetCancelledContextSendsNothing(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc("/", serveJob)
-	c := newClient(t, srv)
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	job, err := c.Exports.Get(ctx, testGroupID, testCluster, testExportID)
-	assert.Nil(t, job)
-	assert.ErrorIs(t, err, context.Canceled)
-	assert.Zero(t, srv.Requests())
-}
-
-func TestGetConcurrent(t *testing.T) {
-	srv := newServer(t)
-	srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, r *http.Request) {
-		testWire(t, r, http.MethodGet, "Bearer "+testToken)
-		serveJob(w, r)
-	})
-	c := newClient(t, srv)
-
+func TestExportsGetConcurrent(t *testing.T) {
+	f := setup(t)
+	f.srv.AddExportJob(testGroupID, testCluster, &atlas.ExportJob{ID: testExportID, ExportBucketID: testBucket})
 	const n = 50
-	for _, job := range getTogether(t, c, n) {
+	for _, job := range getTogether(t, f.client, n) {
 		assert.Equal(t, testExportID, job.ID)
 	}
-	assert.EqualValues(t, n, srv.Requests())
+	assert.Equal(t, n, f.srv.Requests(atlastest.RouteGetExport))
+	assert.Equal(t, 1, f.srv.TokenGrants(), "one token shared by every goroutine")
 }
 
-func TestRedirectRefused(t *testing.T) {
+func TestExportsGetRefusesRedirects(t *testing.T) {
 	// The other server stands for wherever a hostile or misconfigured proxy points: it must
 	// not receive the request, nor the credential that would come with it.
 	elsewhere := newServer(t)
@@ -251,7 +201,6 @@ func TestRedirectRefused(t *testing.T) {
 	srv.Mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusFound)
 	})
-
 	for name, opt := range map[string]atlas.Option{
 		"default client": nil,
 		// A caller's client that follows redirects does not change the SDK's policy.
@@ -269,4 +218,205 @@ func TestRedirectRefused(t *testing.T) {
 	}
 	assert.EqualValues(t, 2, srv.Requests(), "one request per client, not retried")
 	assert.Zero(t, elsewhere.Requests(), "the redirect target must receive nothing")
+}
+
+func TestExportsCreateSendsExactlyTheRequestDocument(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		labels []atlas.Label
+		body   string
+	}{
+		{"with custom data", []atlas.Label{{Key: "team", Value: "analytics"}, {Key: "ticket", Value: "OPS-7"}},
+			`{"snapshotId":"` + testSnapshot + `","exportBucketId":"` + testBucket +
+				`","customData":[{"key":"team","value":"analytics"},{"key":"ticket","value":"OPS-7"}]}`},
+		{"without custom data", nil, `{"snapshotId":"` + testSnapshot + `","exportBucketId":"` + testBucket + `"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := setup(t)
+			job, err := f.client.Exports.Create(t.Context(), testGroupID, testCluster, &atlas.CreateExportJobRequest{
+				SnapshotID: testSnapshot, ExportBucketID: testBucket, CustomData: tc.labels,
+			})
+			require.NoError(t, err)
+			assert.Len(t, job.ID, 24)
+			assert.Equal(t, atlas.ExportStateQueued, job.State)
+			assert.Equal(t, testSnapshot, job.SnapshotID)
+			assert.Equal(t, testBucket, job.ExportBucketID)
+			assert.Equal(t, tc.labels, job.CustomData)
+			assertSent(t, f.wire.only(t), http.MethodPost, exportsPath, "application/vnd.atlas.2023-01-01+json", tc.body)
+
+			stored := f.srv.ExportJobs(testGroupID, testCluster)
+			require.Len(t, stored, 1)
+			assert.Equal(t, job.ID, stored[0].ID)
+		})
+	}
+}
+
+// createCalls are the two ways to start an export, which check their arguments alike.
+var createCalls = map[string]func(context.Context, *atlas.Client, string, string, *atlas.CreateExportJobRequest) (*atlas.ExportJob, error){
+	"Create": func(ctx context.Context, c *atlas.Client, g, cl string, r *atlas.CreateExportJobRequest) (*atlas.ExportJob, error) {
+		return c.Exports.Create(ctx, g, cl, r)
+	},
+	"Ensure": func(ctx context.Context, c *atlas.Client, g, cl string, r *atlas.CreateExportJobRequest) (*atlas.ExportJob, error) {
+		return c.Exports.Ensure(ctx, g, cl, r)
+	},
+}
+
+func TestExportsCreateAndEnsureRefuseBadArgumentsWithoutARequest(t *testing.T) {
+	good := atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket}
+	with := func(change func(*atlas.CreateExportJobRequest)) *atlas.CreateExportJobRequest {
+		r := good
+		change(&r)
+		return &r
+	}
+	for _, tc := range []struct {
+		name           string
+		group, cluster string
+		req            *atlas.CreateExportJobRequest
+		param          string
+	}{
+		{"nil request", testGroupID, testCluster, nil, "req"},
+		{"empty snapshot", testGroupID, testCluster, with(func(r *atlas.CreateExportJobRequest) { r.SnapshotID = "" }), "SnapshotID"},
+		{"upper-case snapshot", testGroupID, testCluster, with(func(r *atlas.CreateExportJobRequest) { r.SnapshotID = "32B6E34B3D91647ABB20E7B8" }), "SnapshotID"},
+		{"short snapshot", testGroupID, testCluster, with(func(r *atlas.CreateExportJobRequest) { r.SnapshotID = testSnapshot[1:] }), "SnapshotID"},
+		{"empty bucket", testGroupID, testCluster, with(func(r *atlas.CreateExportJobRequest) { r.ExportBucketID = "" }), "ExportBucketID"},
+		{"bucket with a slash", testGroupID, testCluster, with(func(r *atlas.CreateExportJobRequest) { r.ExportBucketID = "7c8d9e0f6a0b/c2d3e4f5a6b" }), "ExportBucketID"},
+		{"long bucket", testGroupID, testCluster, with(func(r *atlas.CreateExportJobRequest) { r.ExportBucketID = testBucket + "0" }), "ExportBucketID"},
+		{"bad group", "not-a-group", testCluster, &good, "groupID"},
+		{"bad cluster", testGroupID, "-Cluster0", &good, "clusterName"},
+	} {
+		for name, call := range createCalls {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				f := setup(t)
+				job, err := call(t.Context(), f.client, tc.group, tc.cluster, tc.req)
+				assert.Nil(t, job)
+				assertNothingSent(t, f, err, tc.param)
+			})
+		}
+	}
+}
+
+// TestExportsCreateAndEnsureSurfaceTheServersRefusals: Atlas refuses an export of a snapshot or
+// to a bucket it does not know (404), and of a snapshot that is not completed (400), after
+// the client's own checks passed. Each is a typed error the caller can branch on.
+func TestExportsCreateAndEnsureSurfaceTheServersRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		snapshotID string
+		bucketID   string
+		status     int
+		code       string
+		is         error
+	}{
+		{"unknown snapshot", testOtherID, testBucket, http.StatusNotFound, "SNAPSHOT_NOT_FOUND", atlas.ErrNotFound},
+		{"unknown bucket", testSnapshot, testOtherID, http.StatusNotFound, "EXPORT_BUCKET_NOT_FOUND", atlas.ErrNotFound},
+		{"snapshot not completed", "", testBucket, http.StatusBadRequest, "CANNOT_EXPORT_INCOMPLETE_SNAPSHOT", nil},
+	} {
+		for name, call := range createCalls {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				f := setup(t)
+				snapshotID := tc.snapshotID
+				if snapshotID == "" {
+					snapshotID = f.srv.AddSnapshot(testGroupID, testCluster, &atlas.Snapshot{Status: atlas.SnapshotStatusInProgress})
+				}
+				job, err := call(t.Context(), f.client, testGroupID, testCluster,
+					&atlas.CreateExportJobRequest{SnapshotID: snapshotID, ExportBucketID: tc.bucketID})
+				assert.Nil(t, job)
+				apiErr := assertAPIError(t, err, tc.status, tc.code)
+				if tc.is != nil {
+					assert.ErrorIs(t, err, tc.is)
+				}
+				if tc.status == http.StatusBadRequest {
+					assert.Equal(t, []atlas.FieldViolation{{Field: "snapshotId", Description: "names a snapshot that is not completed"}},
+						apiErr.BadRequestDetail.Fields)
+					assert.Contains(t, err.Error(), "snapshotId: names a snapshot that is not completed")
+				}
+				assert.NotErrorIs(t, err, atlas.ErrInvalidArgument, "the server refused it, not the client")
+				assert.Equal(t, 1, f.srv.Requests(atlastest.RouteCreateExport))
+				assert.Empty(t, f.srv.ExportJobs(testGroupID, testCluster))
+			})
+		}
+	}
+}
+
+// TestExportsCreateIsRepeatedOnlyWhenRefusedUnprocessed checks the wire side of the create
+// policy (the policy itself is table-tested in retry_test.go): a create that may have reached
+// the server is sent once, and a 429, which Atlas answers before acting, is sent again with
+// the same body and makes one job.
+func TestExportsCreateIsRepeatedOnlyWhenRefusedUnprocessed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fault   atlastest.Fault
+		timeout time.Duration // per attempt; zero for none
+		is      error         // the sentinel the error matches; nil for a transport error
+	}{
+		{name: "500", fault: atlastest.Fault{Status: http.StatusInternalServerError}, is: atlas.ErrServer},
+		{name: "502", fault: atlastest.Fault{Status: http.StatusBadGateway}, is: atlas.ErrServer},
+		{name: "503 with Retry-After", fault: atlastest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: time.Second}, is: atlas.ErrServer},
+		{name: "dropped connection", fault: atlastest.Fault{Drop: true}},
+		{name: "attempt timeout", fault: atlastest.Fault{Delay: time.Hour}, timeout: 50 * time.Millisecond, is: context.DeadlineExceeded},
+		{name: "429", fault: atlastest.Fault{Status: http.StatusTooManyRequests, RetryAfter: time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := setup(t)
+			c := f.client
+			if tc.timeout > 0 {
+				c = f.connect(t, atlas.WithServiceAccount(f.srv.ClientID, f.srv.ClientSecret), tc.timeout)
+			}
+			// Warm up: a token and a kept-alive connection, so that a drop hits a reused
+			// connection, the case in which net/http itself may resend an idempotent request.
+			_, err := c.Exports.List(t.Context(), testGroupID, testCluster, nil)
+			require.NoError(t, err)
+			f.srv.ResetCounters()
+			f.wire.reset()
+
+			fault := tc.fault
+			fault.Route = atlastest.RouteCreateExport
+			f.srv.InjectFault(fault)
+			job, err := c.Exports.Create(t.Context(), testGroupID, testCluster,
+				&atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket})
+			sent := f.wire.requests()
+			if tc.fault.Status == http.StatusTooManyRequests {
+				require.NoError(t, err)
+				assert.Equal(t, 2, f.srv.Requests(atlastest.RouteCreateExport), "refused unprocessed, then sent again")
+				require.Len(t, sent, 2)
+				assert.Equal(t, sent[0].Body, sent[1].Body, "the same document both times")
+				stored := f.srv.ExportJobs(testGroupID, testCluster)
+				require.Len(t, stored, 1, "one job")
+				assert.Equal(t, stored[0].ID, job.ID)
+				return
+			}
+			assert.Nil(t, job)
+			require.Error(t, err)
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+			assert.Equal(t, 1, f.srv.Requests(atlastest.RouteCreateExport), "exactly one createExport request")
+			assert.Equal(t, 1, f.srv.Requests(""), "and no other request")
+			assert.Len(t, sent, 1)
+		})
+	}
+}
+
+// TestExportsCreateOverDigest creates, lists and waits with an API key, the other auth
+// scheme: the digest handshake does not create a second job.
+func TestExportsCreateOverDigest(t *testing.T) {
+	f := setup(t, atlastest.WithAutoAdvance())
+	c := f.connect(t, atlas.WithDigest(f.srv.PublicKey, f.srv.PrivateKey), 0)
+	recordSleeps(c)
+	ctx := t.Context()
+
+	created, err := c.Exports.Create(ctx, testGroupID, testCluster, &atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket})
+	require.NoError(t, err)
+	page, err := c.Exports.List(ctx, testGroupID, testCluster, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, page.TotalCount, "one job, though the first POST met a digest challenge")
+	require.Len(t, page.Results, 1)
+	assert.Equal(t, created.ID, page.Results[0].ID)
+
+	done, err := c.Exports.Wait(ctx, testGroupID, testCluster, created.ID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, atlas.ExportStateSuccessful, done.State)
+	assert.Equal(t, 1, f.srv.DigestChallenges(), "the challenge was reused")
+	assert.Equal(t, 2, f.srv.Requests(atlastest.RouteCreateExport), "the challenged POST and the signed one")
+	assert.Len(t, f.srv.ExportJobs(testGroupID, testCluster), 1)
 }
