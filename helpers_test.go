@@ -36,13 +36,6 @@ const (
 	testToken = "canary-access-token-3f9a1c"
 )
 
-// The ids resilience_test.go still uses under their old names; remove once it uses the above.
-const (
-	lcGroup   = testGroupID
-	lcCluster = testCluster
-	lcBucket  = testBucket
-)
-
 // Paths as the API documents them.
 const (
 	groupPath     = "/api/atlas/v2/groups/" + testGroupID
@@ -117,15 +110,6 @@ func testWire(t *testing.T, r *http.Request, method, authorization string) {
 	assert.Equal(t, []string{atlas.MediaType}, r.Header.Values("Accept"), "Accept")
 	assert.Equal(t, "atlas-go/"+atlas.Version, r.Header.Get("User-Agent"), "User-Agent")
 	assert.Equal(t, authorization, r.Header.Get("Authorization"), "Authorization")
-}
-
-// testBody checks that the request body is the JSON document want, sent as the media type.
-func testBody(t *testing.T, r *http.Request, want string) {
-	t.Helper()
-	assert.Equal(t, atlas.MediaType, r.Header.Get("Content-Type"), "Content-Type")
-	got, err := io.ReadAll(r.Body)
-	assert.NoError(t, err)
-	assert.JSONEq(t, want, string(got), "body")
 }
 
 // writeJSON answers with status and body as the API does: the media type on success,

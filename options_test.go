@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,8 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 
 	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
 )
 
 // Base URLs are checked in baseurl_test.go.
@@ -171,4 +174,59 @@ func TestWithUserAgent(t *testing.T) {
 		assert.Equal(t, []string{tt.want}, got.Load(), "product %q", tt.product)
 	}
 	assert.Regexp(t, `^\d+\.\d+\.\d+$`, atlas.Version)
+}
+
+// rateLimitedFake starts the fake holding the test job, with a service-account client whose backoff
+// waits are recorded, not slept.
+func rateLimitedFake(t *testing.T, opts ...atlastest.Option) (*atlastest.Server, *atlas.Client, *sleeps) {
+	t.Helper()
+	srv := authFake(t, opts...)
+	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, testSecret))
+	return srv, c, recordSleeps(c)
+}
+
+func TestFakeClientRateLimitKeepsAFleetInsideTheServersBudget(t *testing.T) {
+	// The fake allows bursts of 3 and refills one every 50ms. Six goroutines at once overrun
+	// it; the same six behind a client limit of one request per 100ms do not.
+	fleet := func(t *testing.T, opts ...atlas.Option) (refused int) {
+		srv := authFake(t, atlastest.WithRateLimit(20, 3))
+		c := authClient(t, srv.URL, append([]atlas.Option{atlas.WithServiceAccount(testClientID, testSecret),
+			atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1})}, opts...)...)
+		// Grant the token first, so the fleet's requests leave as the limiter releases them
+		// rather than all together once the grant is done.
+		require.NoError(t, getTestJob(t.Context(), c))
+
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for range 6 {
+			wg.Go(func() {
+				if err := getTestJob(t.Context(), c); err != nil {
+					assert.ErrorIs(t, err, atlas.ErrRateLimited)
+					mu.Lock()
+					refused++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		return refused
+	}
+	assert.Positive(t, fleet(t), "without a client limit the fleet collects 429s")
+	assert.Zero(t, fleet(t, atlas.WithRateLimit(rate.Limit(10), 1)), "with one, it stays inside the budget")
+}
+
+func TestFakeRateLimitWithoutAClientLimitIsTypedAndCarriesTheHeaders(t *testing.T) {
+	srv, c, _ := rateLimitedFake(t, atlastest.WithRateLimit(0.001, 2))
+	for range 2 {
+		require.NoError(t, getTestJob(t.Context(), c))
+	}
+	err := getTestJob(t.Context(), c)
+	require.ErrorIs(t, err, atlas.ErrRateLimited)
+	var apiErr *atlas.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusTooManyRequests, apiErr.StatusCode)
+	assert.Greater(t, apiErr.RetryAfter, time.Minute, "the fake asks for more than the client waits")
+	require.NotNil(t, apiErr.RateLimit)
+	assert.Equal(t, atlas.RateLimit{Limit: 2, Remaining: 0}, *apiErr.RateLimit)
+	assert.Equal(t, 3, srv.Requests(atlastest.RouteGetExport), "a Retry-After over a minute is not waited for")
 }
