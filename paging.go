@@ -2,6 +2,7 @@ package atlas
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"net/url"
 	"strconv"
@@ -57,8 +58,11 @@ func listRequest(path, version string, opts *ListOptions) (*request, error) {
 
 // walk yields every item of the pages list returns, starting at opts.PageNum with pages of
 // opts.ItemsPerPage. A page is fetched only when the loop reaches it, and none after the loop
-// breaks. A failed page is yielded once as (nil, err) and ends the walk.
-func walk[T any](ctx context.Context, opts *ListOptions, list func(context.Context, *ListOptions) ([]*T, int, []Link, error)) iter.Seq2[*T, error] {
+// breaks. A failed page is yielded once as (nil, err) and ends the walk. A page that starts
+// with the same item as the one before it (a server, or something between, that ignores
+// pageNum) ends the walk with ErrInvalidResponse rather than looping forever; id names an
+// item for that check.
+func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, list func(context.Context, *ListOptions) ([]*T, int, []Link, error)) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		// Check the caller's options before defaulting the page: a negative PageNum is an
 		// error, not the first page.
@@ -75,12 +79,19 @@ func walk[T any](ctx context.Context, opts *ListOptions, list func(context.Conte
 		if perPage == 0 {
 			perPage = defaultItemsPerPage
 		}
+		var previousFirst string
 		for {
 			items, total, links, err := list(ctx, &page)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
+			first := firstID(items, id)
+			if first != "" && first == previousFirst {
+				yield(nil, fmt.Errorf("%w: page %d of the list starts as page %d did: the server ignores pageNum", ErrInvalidResponse, page.PageNum, page.PageNum-1))
+				return
+			}
+			previousFirst = first
 			for _, item := range items {
 				if item != nil && !yield(item, nil) {
 					return
@@ -92,6 +103,14 @@ func walk[T any](ctx context.Context, opts *ListOptions, list func(context.Conte
 			page.PageNum++
 		}
 	}
+}
+
+// firstID is the id of the first item of a page, "" when it has none.
+func firstID[T any](items []*T, id func(*T) string) string {
+	if len(items) == 0 || items[0] == nil {
+		return ""
+	}
+	return id(items[0])
 }
 
 // morePages says whether another page follows page pageNum, which held n items: the server's

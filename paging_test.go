@@ -353,3 +353,25 @@ func fakePage(pageNum, size, total int, count bool, links string) string {
 	}
 	return doc + "}"
 }
+
+// TestAllEndsWhenTheServerIgnoresPageNum: a server that answers every page with the first,
+// full and without links or count, would otherwise be walked forever.
+func TestAllEndsWhenTheServerIgnoresPageNum(t *testing.T) {
+	srv := newServer(t)
+	srv.Mux.HandleFunc(exportsPath, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, fakePage(1, 3, 100, false, "none"))
+	})
+	var ids []string
+	var last error
+	for job, err := range newClient(t, srv).Exports.All(t.Context(), testGroupID, testCluster, &atlas.ListOptions{ItemsPerPage: 3}) {
+		if err != nil {
+			last = err
+			continue
+		}
+		ids = append(ids, job.ID)
+	}
+	require.ErrorIs(t, last, atlas.ErrInvalidResponse)
+	assert.Contains(t, last.Error(), "page 2 of the list starts as page 1 did")
+	assert.Len(t, ids, 3, "the first page, once")
+	assert.EqualValues(t, 2, srv.Requests())
+}

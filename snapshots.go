@@ -34,17 +34,22 @@ func (s *SnapshotsService) List(ctx context.Context, groupID, clusterName string
 	return s.list(ctx, path, opts)
 }
 
-// ListSharded returns one page of a sharded cluster's snapshots. opts may be nil.
+// ListSharded returns a sharded cluster's snapshots.
 //
 // GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots/shardedClusters
 //
-// It needs the Project Read Only role. The errors are those of List.
+// It needs the Project Read Only role. The API declares no paging for this list, so opts
+// must be nil or zero: a field set wraps ErrInvalidArgument and sends nothing, rather than
+// being dropped unseen. The other errors are those of List.
 func (s *SnapshotsService) ListSharded(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*SnapshotPage, error) {
 	path, err := snapshotsPath(ctx, groupID, clusterName)
 	if err != nil {
 		return nil, err
 	}
-	return s.list(ctx, path+"/shardedClusters", opts)
+	if opts != nil && *opts != (ListOptions{}) {
+		return nil, invalid("opts", "the sharded-cluster snapshot list is not paged: pass nil")
+	}
+	return s.list(ctx, path+"/shardedClusters", nil)
 }
 
 func (s *SnapshotsService) list(ctx context.Context, path string, opts *ListOptions) (*SnapshotPage, error) {
@@ -57,7 +62,7 @@ func (s *SnapshotsService) list(ctx context.Context, path string, opts *ListOpti
 
 // All walks every snapshot of a replica set, page by page, as ExportsService.All walks jobs.
 func (s *SnapshotsService) All(ctx context.Context, groupID, clusterName string, opts *ListOptions) iter.Seq2[*Snapshot, error] {
-	return walk(ctx, opts, func(ctx context.Context, o *ListOptions) ([]*Snapshot, int, []Link, error) {
+	return walk(ctx, opts, func(v *Snapshot) string { return v.ID }, func(ctx context.Context, o *ListOptions) ([]*Snapshot, int, []Link, error) {
 		p, err := s.List(ctx, groupID, clusterName, o)
 		if err != nil {
 			return nil, 0, nil, err

@@ -62,8 +62,10 @@ func TestSnapshotsReplicaSetAndShardedAreKeptApart(t *testing.T) {
 	assert.Equal(t, "shard-0", sharded.Members[0].ReplicaSetName)
 	assert.Empty(t, sharded.ReplicaSetName, "no replica-set fields on a sharded snapshot")
 
-	page, err := f.client.Snapshots.ListSharded(ctx, testGroupID, testCluster, nil)
+	page, err := f.client.Snapshots.ListSharded(ctx, testGroupID, testCluster, &atlas.ListOptions{})
 	require.NoError(t, err)
+	_, err = f.client.Snapshots.ListSharded(ctx, testGroupID, testCluster, &atlas.ListOptions{ItemsPerPage: 10})
+	require.ErrorIs(t, err, atlas.ErrInvalidArgument, "the API declares no paging for this list")
 	assert.Equal(t, []string{testSharded}, pageIDs(page.Results, 0, nil, snapshotID).ids)
 	page, err = f.client.Snapshots.List(ctx, testGroupID, testCluster, nil)
 	require.NoError(t, err)
