@@ -241,6 +241,7 @@ func TestTokenSourceWithoutATokenSendsNothing(t *testing.T) {
 // A call still ends with its own context; callers who wait share the one Token call in
 // flight, and its goroutine ends when Token returns.
 func TestTokenSourceThatBlocksDoesNotHoldTheCall(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	srv := authFake(t)
 	tok, err := grantAtFake(t.Context(), srv)
 	require.NoError(t, err)

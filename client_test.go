@@ -45,6 +45,7 @@ func fakeWithJob(t *testing.T, opts ...atlas.Option) (*atlastest.Server, *atlas.
 var createReq = &atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket}
 
 func TestDoRetriesAsThePolicyDecides(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	type call struct {
 		route string
 		run   func(*atlas.Client) error

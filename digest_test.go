@@ -189,6 +189,7 @@ func TestDigestSignaturesVerifyIndependently(t *testing.T) {
 }
 
 func TestDigestSteadyStateIsOneRequestPerCall(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	srv := authFake(t)
 	c := authClient(t, srv.URL, atlas.WithDigest(testPublicKey, testPrivateKey))
 
@@ -241,6 +242,7 @@ func TestDigestCreateIsSignedWithItsBody(t *testing.T) {
 // Nonces good for one request each, under 64 concurrent calls, twice: every stale answer is
 // answered again, a bounded number of times, and every call succeeds.
 func TestDigestUnderLoadWithShortLivedNonces(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	const n = 64
 	srv := authFake(t, atlastest.WithNonceUses(1))
 	c := authClient(t, srv.URL, atlas.WithDigest(testPublicKey, testPrivateKey))
@@ -341,6 +343,7 @@ func (f *digestFront) open() { f.once.Do(func() { close(f.release) }) }
 // A fresh client's first calls, all at once: one fetches the challenge and the others wait
 // for it, each only as long as its own context allows.
 func TestDigestColdBurstFetchesOneChallenge(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	for _, n := range []int{64, 256} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			srv := authFake(t)
@@ -370,6 +373,7 @@ func TestDigestColdBurstFetchesOneChallenge(t *testing.T) {
 // A 401 whose body never ends, or stalls: the call ends, having read only a few KiB of each
 // challenge it answered, and no more of the final refusal than an error body's cap.
 func TestDigestHostile401BodiesAreReadALittle(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	challenge := func(stale bool) func(http.Header) {
 		return func(h http.Header) {
 			h.Set("WWW-Authenticate", fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth", stale=%t`,

@@ -104,6 +104,7 @@ func TestExportsEnsureDoesNotCreateWhenTheListFails(t *testing.T) {
 // numbers the README quotes: one request per Get, List and Create; one per page for All; for
 // Ensure, one per page of 500 jobs it reads, plus one create when it finds none.
 func TestExportsRequestsPerOperation(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	job := atlas.ExportJob{SnapshotID: testOtherID, ExportBucketID: testBucket, State: atlas.ExportStateSuccessful}
 	all := func(t *testing.T, f *fixture, ids []string) {
 		got := collect(t, f.client.Exports.All(t.Context(), testGroupID, testCluster, &atlas.ListOptions{ItemsPerPage: 3}), jobID)

@@ -270,6 +270,7 @@ func leakCases(t *testing.T) map[string]leakCase {
 // text the SDK produces for the credentials: the error in every fmt form, each error it
 // wraps, the APIError's fields, the Client printed, the debug log, and any panic's message.
 func TestNoCredentialInAnyErrorPath(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	for _, mode := range authModes() {
 		for name, tc := range leakCases(t) {
 			if tc.grantOnly && mode.name != "service account" {

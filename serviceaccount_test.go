@@ -175,6 +175,7 @@ func TestServiceAccountRefusedTokenIsReplacedOnlyOnceItIsOld(t *testing.T) {
 }
 
 func TestServiceAccountConcurrentRefusalsRegrantOnce(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	srv, c, clock := saFake(t)
 	require.NoError(t, getTestJob(t.Context(), c))
 	clock.Advance(atlas.MinGrantInterval)

@@ -222,6 +222,7 @@ func TestSnapshotsLatestWithoutACompletedSnapshotIsNotFound(t *testing.T) {
 // TestSnapshotsLatestRequests counts what Latest costs, the number the README quotes: one
 // request per 500 snapshots.
 func TestSnapshotsLatestRequests(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	for _, tc := range []struct{ snapshots, requests int }{{1, 1}, {500, 1}, {501, 2}, {1000, 2}, {1001, 3}} {
 		f := setup(t)
 		for range tc.snapshots - 1 {

@@ -30,6 +30,7 @@ var redirectRetries = atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 3, MinBacko
 // another server and to the same one, in every auth mode: the client refuses it with
 // ErrRedirect, and nothing, credentials included, reaches the redirect's target.
 func TestRedirectsAreRefused(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	var elsewhere atomic.Int32
 	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
 	t.Cleanup(other.Close)

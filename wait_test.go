@@ -187,6 +187,7 @@ func pollsWithin(horizon, poll, max time.Duration) int {
 }
 
 func TestWaitEndsWithTheContextOrMaxWait(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	for _, tc := range []struct {
 		name     string
 		ctx      time.Duration // the caller's deadline; zero for none
