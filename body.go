@@ -54,7 +54,7 @@ func (b *bodyBuffers) put(p *[]byte) {
 // truncate is set, a longer body is not an error: its first limit bytes are returned.
 func (b *bodyBuffers) read(p *[]byte, r io.Reader, length, limit int64, truncate bool) ([]byte, error) {
 	if length > limit && !truncate {
-		return nil, fmt.Errorf("%w: Content-Length %d is over the %d-byte cap", ErrBodyTooLarge, length, limit)
+		return nil, &bodyTooLargeError{length: length, limit: limit}
 	}
 	buf := (*p)[:0]
 	if length >= 0 && int64(cap(buf)) <= length {
@@ -71,7 +71,7 @@ func (b *bodyBuffers) read(p *[]byte, r io.Reader, length, limit int64, truncate
 				if truncate {
 					break
 				}
-				return nil, fmt.Errorf("%w: over the %d-byte cap", ErrBodyTooLarge, limit)
+				return nil, &bodyTooLargeError{length: -1, limit: limit}
 			}
 			if chunks == nil && cap(buf) < pooledMax {
 				// Doubles, copying less than pooledMax, but to no more than the byte that
@@ -102,11 +102,30 @@ func (b *bodyBuffers) read(p *[]byte, r io.Reader, length, limit int64, truncate
 	body := *p
 	if int64(len(body)) > limit {
 		if !truncate {
-			return nil, fmt.Errorf("%w: over the %d-byte cap", ErrBodyTooLarge, limit)
+			return nil, &bodyTooLargeError{length: -1, limit: limit}
 		}
 		body = body[:limit]
 	}
 	return body, nil
+}
+
+// bodyTooLargeError is a body over its cap. It matches ErrBodyTooLarge and, since the API
+// never sends such a body, ErrInvalidResponse.
+type bodyTooLargeError struct {
+	length int64 // the announced Content-Length; -1 when the body ran past the cap unannounced
+	limit  int64
+}
+
+func (e *bodyTooLargeError) Error() string {
+	if e.length >= 0 {
+		return fmt.Sprintf("%v: Content-Length %d is over the %d-byte cap", ErrBodyTooLarge, e.length, e.limit)
+	}
+	return fmt.Sprintf("%v: over the %d-byte cap", ErrBodyTooLarge, e.limit)
+}
+
+// Is matches ErrBodyTooLarge and ErrInvalidResponse.
+func (e *bodyTooLargeError) Is(target error) bool {
+	return target == ErrBodyTooLarge || target == ErrInvalidResponse
 }
 
 // decodeJSON decodes a 2xx body into out. The body must be one JSON document within the

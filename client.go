@@ -3,6 +3,7 @@ package atlas
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -230,7 +231,7 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, out any
 		_ = resp.Body.Close()
 		if err == nil {
 			err = decodeJSON(data, out, r.shape)
-		} else if ctx.Err() == nil {
+		} else if ctx.Err() == nil && !errors.Is(err, ErrBodyTooLarge) {
 			err = fmt.Errorf("%w: reading the body: %w", ErrInvalidResponse, err)
 		}
 		return o, sent, err

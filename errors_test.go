@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,17 @@ func TestErrorsNameTheOperationOnce(t *testing.T) {
 		require.ErrorIs(t, err, atlas.ErrInvalidResponse)
 		assertOperationOnce(t, err, "GET", jobPath)
 		assert.True(t, strings.HasSuffix(err.Error(), "invalid response: the body is JSON null"), err.Error())
+	})
+	t.Run("a body over the cap", func(t *testing.T) {
+		srv := newServer(t)
+		srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Length", strconv.Itoa(atlas.MaxResponseBytes+1))
+			w.WriteHeader(http.StatusOK)
+		})
+		_, err := newClient(t, srv).Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+		require.ErrorIs(t, err, atlas.ErrBodyTooLarge)
+		require.ErrorIs(t, err, atlas.ErrInvalidResponse)
+		assert.Equal(t, "atlas: GET "+jobPath+": response body too large: Content-Length 33554433 is over the 33554432-byte cap", err.Error())
 	})
 	t.Run("the context ended", func(t *testing.T) {
 		srv := newServer(t)
