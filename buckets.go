@@ -49,12 +49,8 @@ func (s *ExportBucketsService) List(ctx context.Context, groupID string, opts *L
 
 // All walks every export bucket of a project, page by page, as ExportsService.All walks jobs.
 func (s *ExportBucketsService) All(ctx context.Context, groupID string, opts *ListOptions) iter.Seq2[*ExportBucket, error] {
-	return walk(ctx, opts, func(v *ExportBucket) string { return v.ID }, func(ctx context.Context, o *ListOptions) ([]*ExportBucket, int, []Link, error) {
-		p, err := s.List(ctx, groupID, o)
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		return p.Results, p.TotalCount, p.Links, nil
+	return walk(ctx, opts, func(v *ExportBucket) string { return v.ID }, func(ctx context.Context, o *ListOptions) (*Page[ExportBucket], error) {
+		return s.List(ctx, groupID, o)
 	})
 }
 

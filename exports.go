@@ -68,12 +68,8 @@ func (s *ExportsService) List(ctx context.Context, groupID, clusterName string, 
 // or totalCount says more remain. A failed page is yielded once as (nil, err) and ends the
 // walk.
 func (s *ExportsService) All(ctx context.Context, groupID, clusterName string, opts *ListOptions) iter.Seq2[*ExportJob, error] {
-	return walk(ctx, opts, func(v *ExportJob) string { return v.ID }, func(ctx context.Context, o *ListOptions) ([]*ExportJob, int, []Link, error) {
-		p, err := s.List(ctx, groupID, clusterName, o)
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		return p.Results, p.TotalCount, p.Links, nil
+	return walk(ctx, opts, func(v *ExportJob) string { return v.ID }, func(ctx context.Context, o *ListOptions) (*Page[ExportJob], error) {
+		return s.List(ctx, groupID, clusterName, o)
 	})
 }
 

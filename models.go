@@ -97,15 +97,20 @@ type Link struct {
 	Rel string `json:"rel,omitempty"`
 }
 
-// ExportJobPage is one page of export jobs, as List returns it.
-type ExportJobPage struct {
-	// Results holds the jobs of this page.
-	Results []*ExportJob `json:"results"`
-	// TotalCount is the server's estimate of all jobs; zero when the count was not requested.
+// Page is one page of a list: ExportJobPage, ExportBucketPage and SnapshotPage are its
+// instances.
+type Page[T any] struct {
+	// Results holds the items of this page.
+	Results []*T `json:"results"`
+	// TotalCount is the server's estimate of all items; zero when the count was not
+	// requested (ListOptions.OmitCount).
 	TotalCount int `json:"totalCount,omitempty"`
 	// Links are the page's links; a "next" link means another page follows.
 	Links []Link `json:"links,omitempty"`
 }
+
+// ExportJobPage is one page of export jobs, as ExportsService.List returns it.
+type ExportJobPage = Page[ExportJob]
 
 // CreateExportJobRequest is the body of Create (the API's DiskBackupExportJobRequest).
 type CreateExportJobRequest struct {

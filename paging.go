@@ -62,7 +62,7 @@ func listRequest(path, version string, opts *ListOptions) (*request, error) {
 // with the same item as the one before it (a server, or something between, that ignores
 // pageNum) ends the walk with ErrInvalidResponse rather than looping forever; id names an
 // item for that check.
-func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, list func(context.Context, *ListOptions) ([]*T, int, []Link, error)) iter.Seq2[*T, error] {
+func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, list func(context.Context, *ListOptions) (*Page[T], error)) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		// Check the caller's options before defaulting the page: a negative PageNum is an
 		// error, not the first page.
@@ -81,11 +81,12 @@ func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, lis
 		}
 		var previousFirst string
 		for {
-			items, total, links, err := list(ctx, &page)
+			p, err := list(ctx, &page)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
+			items := p.Results
 			first := firstID(items, id)
 			if first != "" && first == previousFirst {
 				yield(nil, fmt.Errorf("%w: page %d of the list starts as page %d did: the server ignores pageNum", ErrInvalidResponse, page.PageNum, page.PageNum-1))
@@ -97,7 +98,7 @@ func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, lis
 					return
 				}
 			}
-			if !morePages(len(items), perPage, page.PageNum, total, links) {
+			if !morePages(len(items), perPage, page.PageNum, p.TotalCount, p.Links) {
 				return
 			}
 			page.PageNum++

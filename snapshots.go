@@ -62,12 +62,8 @@ func (s *SnapshotsService) list(ctx context.Context, path string, opts *ListOpti
 
 // All walks every snapshot of a replica set, page by page, as ExportsService.All walks jobs.
 func (s *SnapshotsService) All(ctx context.Context, groupID, clusterName string, opts *ListOptions) iter.Seq2[*Snapshot, error] {
-	return walk(ctx, opts, func(v *Snapshot) string { return v.ID }, func(ctx context.Context, o *ListOptions) ([]*Snapshot, int, []Link, error) {
-		p, err := s.List(ctx, groupID, clusterName, o)
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		return p.Results, p.TotalCount, p.Links, nil
+	return walk(ctx, opts, func(v *Snapshot) string { return v.ID }, func(ctx context.Context, o *ListOptions) (*Page[Snapshot], error) {
+		return s.List(ctx, groupID, clusterName, o)
 	})
 }
 
