@@ -113,13 +113,6 @@ func (st *digestState) wait(req *http.Request) (*challenge, error) {
 	}
 }
 
-// current is the challenge learned last.
-func (st *digestState) current() *challenge {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.chal
-}
-
 // fetched releases the callers waiting for the first challenge.
 func (st *digestState) fetched() {
 	st.mu.Lock()

@@ -122,7 +122,7 @@ func TestDigestSignAgreesWithRFC7616(t *testing.T) {
 			req := httptest.NewRequest("GET", "https://www.example.org/dir/index.html", nil)
 
 			for _, nc := range []string{"00000001", "00000002"} {
-				auth, ok := strings.CutPrefix(d.sign(st, st.current(), req), "Digest ")
+				auth, ok := strings.CutPrefix(d.sign(st, st.chal, req), "Digest ")
 				require.True(t, ok)
 				p := maps.Collect(authParams(auth))
 				assert.Equal(t, "Mufasa", p["username"])
