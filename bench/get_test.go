@@ -29,11 +29,7 @@ var getters = []getter{
 	{"sdk-service-account", sdkGetter(modeServiceAccount)},
 	{"sdk-digest", sdkGetter(modeDigest)},
 	{"legacy-digest", func(tb testing.TB) func(context.Context) error {
-		c := newLegacy(tb, floorTransport())
-		return func(ctx context.Context) error {
-			_, _, err := c.CloudProviderSnapshotExportJobs.Get(ctx, fakeproc.GroupID, fakeproc.Cluster, fakeproc.ExportID)
-			return err
-		}
+		return legacyGetter(tb, floorTransport())
 	}},
 }
 
@@ -85,10 +81,7 @@ func BenchmarkGetCold(b *testing.B) {
 		"sdk-bearer":          func() error { return sdkGetOnce(ctx, b, modeBearer, hc) },
 		"sdk-service-account": func() error { return sdkGetOnce(ctx, b, modeServiceAccount, hc) },
 		"sdk-digest":          func() error { return sdkGetOnce(ctx, b, modeDigest, hc) },
-		"legacy-digest": func() error {
-			_, _, err := newLegacy(b, tr).CloudProviderSnapshotExportJobs.Get(ctx, fakeproc.GroupID, fakeproc.Cluster, fakeproc.ExportID)
-			return err
-		},
+		"legacy-digest":       func() error { return legacyGetter(b, tr)(ctx) },
 	}
 	for _, name := range []string{"sdk-bearer", "sdk-service-account", "sdk-digest", "legacy-digest"} {
 		b.Run(name, func(b *testing.B) {
