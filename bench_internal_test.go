@@ -96,3 +96,39 @@ func BenchmarkDigestSign(b *testing.B) {
 		_ = d.sign(st, chal, req)
 	}
 }
+
+// TestDecodeReservesPageResults checks that sizing a page's results before decoding changes
+// nothing a caller sees: the same jobs, nil Results when the page has none, and null still
+// decoded as no page.
+func TestDecodeReservesPageResults(t *testing.T) {
+	decode := func(body string) *ExportJobPage {
+		var out *ExportJobPage
+		require.NoError(t, decodeJSON([]byte(body), &out, pageShape))
+		return out
+	}
+	p := decode(`{"results":[{"id":"a"},{"id":"b"}],"totalCount":2}`)
+	require.Len(t, p.Results, 2)
+	assert.Equal(t, 2, cap(p.Results), "sized once, from the pre-scan")
+	assert.Equal(t, "b", p.Results[1].ID)
+	assert.Nil(t, decode(`{"totalCount":0}`).Results)
+	assert.Nil(t, decode(`{"results":null}`).Results)
+	assert.Nil(t, decode(`null`))
+}
+
+// TestDecodedValuesDoNotAliasThePooledBuffer checks that a document decoded from a pooled
+// buffer keeps its values after the buffer is handed back and overwritten by the next body.
+func TestDecodedValuesDoNotAliasThePooledBuffer(t *testing.T) {
+	var bufs bodyBuffers
+	p := bufs.get()
+	body := `{"results":[{"id":"6a0b1c2d3e4f5a6b7c8d9e0f","prefix":"/exports/x"}]}`
+	data, err := bufs.read(p, strings.NewReader(body), int64(len(body)), MaxResponseBytes, false)
+	require.NoError(t, err)
+	var out *ExportJobPage
+	require.NoError(t, decodeJSON(data, &out, pageShape))
+	for i := range data {
+		data[i] = 'x'
+	}
+	bufs.put(p)
+	assert.Equal(t, "6a0b1c2d3e4f5a6b7c8d9e0f", out.Results[0].ID)
+	assert.Equal(t, "/exports/x", out.Results[0].Prefix)
+}

@@ -113,9 +113,11 @@ func decodeJSON(body []byte, out any, shape shapeLimits) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fmt.Errorf("%w: empty body", ErrInvalidResponse)
 	}
-	if err := shape.check(body); err != nil {
+	results, err := shape.scan(body)
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidResponse, err)
 	}
+	reserveResults(out, results)
 	// Unmarshal, unlike a Decoder, also refuses data after the document: a body with
 	// anything after its JSON is not what was promised.
 	if err := json.Unmarshal(body, out); err != nil {

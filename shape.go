@@ -31,11 +31,17 @@ var pageShape = shapeLimits{maxResults: maxPageResults}
 // deep, holds too many array elements, or is a page with more results than the API sends.
 // It does not check that the body is JSON; decoding does, before it allocates anything.
 func (l shapeLimits) check(b []byte) error {
+	_, err := l.scan(b)
+	return err
+}
+
+// scan is check, and also counts the elements of a page's top-level results array(s), so that
+// decoding can size the page's slice once instead of growing it.
+func (l shapeLimits) scan(b []byte) (results int, err error) {
 	var (
 		stack    [maxDepth]byte // 'o' object, 'a' array, 'r' the page's results array
 		depth    int
 		elements int
-		results  int
 		lastKey  []byte // the last string read directly in the top-level object
 		expect   bool   // an array was just opened or a comma read: a value may start
 	)
@@ -59,7 +65,7 @@ func (l shapeLimits) check(b []byte) error {
 				results++
 			}
 			if elements > maxElements || (l.maxResults > 0 && results > l.maxResults) {
-				return errTooMany
+				return 0, errTooMany
 			}
 		}
 		switch c {
@@ -71,7 +77,7 @@ func (l shapeLimits) check(b []byte) error {
 			i = end
 		case '{', '[':
 			if depth == maxDepth {
-				return errTooDeep
+				return 0, errTooDeep
 			}
 			kind := byte('o')
 			if c == '[' {
@@ -85,7 +91,31 @@ func (l shapeLimits) check(b []byte) error {
 			depth++
 		}
 	}
-	return nil
+	return results, nil
+}
+
+// reserveResults sizes the results slice of the page out points to for n results before it is
+// decoded, as a page's results are otherwise grown by doubling (ten allocations for 500). Only
+// a page with at least one result is reserved, so that a page whose results are absent still
+// decodes with nil Results. Other documents are left alone.
+func reserveResults(out any, n int) {
+	if n <= 0 {
+		return
+	}
+	switch p := out.(type) {
+	case **ExportJobPage:
+		if *p == nil {
+			*p = &ExportJobPage{Results: make([]*ExportJob, 0, n)}
+		}
+	case **ExportBucketPage:
+		if *p == nil {
+			*p = &ExportBucketPage{Results: make([]*ExportBucket, 0, n)}
+		}
+	case **SnapshotPage:
+		if *p == nil {
+			*p = &SnapshotPage{Results: make([]*Snapshot, 0, n)}
+		}
+	}
 }
 
 // stringEnd returns the index of the quote that closes the string opening at b[start], or
