@@ -31,6 +31,10 @@ const (
 // every string out of it: nothing returned to a caller aliases a pooled buffer.
 type bodyBuffers struct{ pool sync.Pool }
 
+// sharedBuffers is the pool every client reads bodies into: a client built for one call (as
+// a serverless handler may) then finds a buffer already made instead of allocating 32 KiB.
+var sharedBuffers bodyBuffers
+
 // get lends a buffer of length zero.
 func (b *bodyBuffers) get() *[]byte {
 	if p, ok := b.pool.Get().(*[]byte); ok {

@@ -98,7 +98,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		retry:   retry,
 		limiter: s.limiter,
 		logger:  s.logger,
-		buffers: &bodyBuffers{},
+		buffers: &sharedBuffers,
 		sleep:   sleepContext,
 		jitter:  randomJitter,
 	}
