@@ -81,14 +81,17 @@ func BenchmarkPage500(b *testing.B) {
 	})
 }
 
-// run times f after one untimed warm-up call.
+// run times f after one untimed warm-up call, and reports the client process's CPU time per
+// call as cpu-ns/op.
 func run(b *testing.B, f func()) {
 	f()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	for range b.N {
 		f()
 	}
+	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // fetchPage returns the fake's 500-job page as sent.
