@@ -4,9 +4,12 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -131,4 +134,57 @@ func TestDecodedValuesDoNotAliasThePooledBuffer(t *testing.T) {
 	bufs.put(p)
 	assert.Equal(t, "6a0b1c2d3e4f5a6b7c8d9e0f", out.Results[0].ID)
 	assert.Equal(t, "/exports/x", out.Results[0].Prefix)
+}
+
+// benchPage is a 500-job page as the API sends it, every field of every job set.
+func benchPage(tb testing.TB) []byte {
+	tb.Helper()
+	p := ExportJobPage{TotalCount: maxPageResults}
+	for i := range maxPageResults {
+		created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+		p.Results = append(p.Results, &ExportJob{
+			ID: fmt.Sprintf("6a0b1c2d3e4f5a6b7c8d%04x", i), SnapshotID: "64b1c2d3e4f5a6b7c8d9e0f1",
+			ExportBucketID: "64b1c2d3e4f5a6b7c8d9e0f2", Prefix: "/exports/bench-cluster/2026-01-02T0304Z",
+			State: ExportStateSuccessful, ExportStatus: &ExportStatus{ExportedCollections: 12, TotalCollections: 12},
+			CreatedAt: created, FinishedAt: created.Add(time.Hour),
+			Components: []ExportComponent{{ExportID: "a", ReplicaSetName: "rs0"}, {ExportID: "b", ReplicaSetName: "rs1"}},
+			CustomData: []Label{{Key: "team", Value: "backup"}},
+			Links:      []Link{{Href: "https://cloud.mongodb.com/api/atlas/v2/groups/x", Rel: "self"}},
+		})
+	}
+	b, err := json.Marshal(p)
+	require.NoError(tb, err)
+	return b
+}
+
+// BenchmarkPageDecode splits a 500-job page's decode: the shape pre-scan alone, encoding/json's
+// own validity scan (which Unmarshal runs first) for scale, and the whole decodeJSON.
+func BenchmarkPageDecode(b *testing.B) {
+	page := benchPage(b)
+	b.Run("shape-scan", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		for b.Loop() {
+			if _, err := pageShape.scan(page); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json-valid", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		for b.Loop() {
+			if !json.Valid(page) {
+				b.Fatal("invalid")
+			}
+		}
+	})
+	b.Run("decodeJSON", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var out *ExportJobPage
+			if err := decodeJSON(page, &out, pageShape); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
