@@ -112,3 +112,26 @@ func sdkGetOnce(ctx context.Context, tb testing.TB, mode string, hc *http.Client
 	_, err := newSDK(tb, mode, hc).Exports.Get(ctx, fakeproc.GroupID, fakeproc.Cluster, fakeproc.ExportID)
 	return err
 }
+
+// BenchmarkGetMemory is BenchmarkGet/floor and /sdk-bearer without a socket: both read the
+// fake's job bytes, fetched once, from an in-memory RoundTripper, so only the client's own
+// request path and decode are timed, free of the loopback's noise.
+func BenchmarkGetMemory(b *testing.B) {
+	ctx := context.Background()
+	canned := &http.Client{Transport: cannedTransport(fetchBody(b, getPath))}
+	b.Run("floor", func(b *testing.B) {
+		run(b, func() {
+			if err := floorGet(ctx, canned, fake.URL+getPath, new(atlas.ExportJob)); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("sdk-bearer", func(b *testing.B) {
+		c := newSDK(b, modeBearer, canned)
+		run(b, func() {
+			if _, err := c.Exports.Get(ctx, fakeproc.GroupID, fakeproc.Cluster, fakeproc.ExportID); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
