@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Regenerates results.txt: every benchmark, in passes that alternate between toolchains, so
 # that a change in the machine's other load falls on both alike; then extra passes of
-# BenchmarkGet alone, whose SDK/floor gap is far smaller than this machine's noise. Each
+# BenchmarkGet and of BenchmarkPage500 alone, whose SDK/floor gaps need more samples than
+# this machine's noise leaves significant with 8. Each
 # block is preceded by a "toolchain:" line, so that
 #   go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col toolchain results.txt
-# compares the toolchains side by side. About 20 minutes with the defaults.
+# compares the toolchains side by side. About 25 minutes with the defaults.
 # Usage: bash bench/measure.sh [toolchain...]   (default: the local go, and go1.27.3)
 set -euo pipefail
 cd "$(dirname "$0")"
-PASSES=${PASSES:-8} GET_PASSES=${GET_PASSES:-20}
+PASSES=${PASSES:-8} GET_PASSES=${GET_PASSES:-20} PAGE_PASSES=${PAGE_PASSES:-20}
 toolchains=("$@")
 [ ${#toolchains[@]} -gt 0 ] || toolchains=(local go1.27.3)
 tmp=$(mktemp -d)
@@ -27,4 +28,7 @@ for _ in $(seq "$PASSES"); do
 done
 for _ in $(seq "$GET_PASSES"); do
 	for tc in "${toolchains[@]}"; do pass "$tc" '^BenchmarkGet$'; done
+done
+for _ in $(seq "$PAGE_PASSES"); do
+	for tc in "${toolchains[@]}"; do pass "$tc" '^BenchmarkPage500$'; done
 done
