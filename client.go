@@ -165,7 +165,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	}
 	target := c.base + r.path
 	if len(r.query) > 0 {
-		target = c.base + r.path + "?" + r.query.Encode() // one allocation, not two
+		target += "?" + r.query.Encode()
 	}
 	for attempt := 1; ; attempt++ {
 		if err := c.waitLimiter(ctx); err != nil {
