@@ -131,12 +131,16 @@ func (e *bodyTooLargeError) Is(target error) bool {
 // decodeJSON decodes a 2xx body into out. The body must be one JSON document within the
 // shape limits: decoding is where a hostile body multiplies memory, so its shape is checked
 // first, without allocating.
-func decodeJSON(body []byte, out any, shape shapeLimits) error {
+func decodeJSON(body []byte, out any, shape shapeLimits, reserve func(n int)) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return fmt.Errorf("%w: empty body", ErrInvalidResponse)
 	}
-	if err := shape.check(body); err != nil {
+	results, err := shape.check(body)
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidResponse, err)
+	}
+	if reserve != nil && results > 0 {
+		reserve(results)
 	}
 	// Unmarshal, unlike a Decoder, also refuses data after the document: a body with
 	// anything after its JSON is not what was promised.

@@ -2,7 +2,9 @@ package atlas
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -105,13 +108,13 @@ func TestDecodeJSON(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out doc
-			err := decodeJSON([]byte(tt.body), &out, shapeLimits{})
+			err := decodeJSON([]byte(tt.body), &out, shapeLimits{}, nil)
 			require.ErrorIs(t, err, ErrInvalidResponse)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
 	var out doc
-	require.NoError(t, decodeJSON([]byte(" {\"id\":\"x\"}\n"), &out, shapeLimits{}))
+	require.NoError(t, decodeJSON([]byte(" {\"id\":\"x\"}\n"), &out, shapeLimits{}, nil))
 	assert.Equal(t, "x", out.ID)
 }
 
@@ -197,4 +200,93 @@ func TestErrorBodyIsReadWithBoundedMemory(t *testing.T) {
 	assert.Len(t, apiErr.Body, MaxErrorBytes)
 	t.Logf("allocated %.2f MiB for a 4 MiB error body", float64(alloc)/(1<<20))
 	assert.LessOrEqual(t, alloc, uint64(2<<20))
+}
+
+// TestDecodeReservesPageResults checks that sizing a page's results before decoding changes
+// nothing a caller sees: the same jobs, nil Results when the page has none, and null still
+// decoded as no page.
+func TestDecodeReservesPageResults(t *testing.T) {
+	decode := func(body string) *ExportJobPage {
+		out := new(ExportJobPage) // as doJSON decodes a page
+		require.NoError(t, decodeJSON([]byte(body), &out, pageShape, out.reserve))
+		return out
+	}
+	p := decode(`{"results":[{"id":"a"},{"id":"b"}],"totalCount":2}`)
+	require.Len(t, p.Results, 2)
+	assert.Equal(t, 2, cap(p.Results), "sized once, from the pre-scan")
+	assert.Equal(t, "b", p.Results[1].ID)
+	assert.Nil(t, decode(`{"totalCount":0}`).Results)
+	assert.Nil(t, decode(`{"results":null}`).Results)
+	assert.Nil(t, decode(`null`))
+}
+
+// TestDecodedValuesDoNotAliasThePooledBuffer checks that a document decoded from a pooled
+// buffer keeps its values after the buffer is handed back and overwritten by the next body.
+func TestDecodedValuesDoNotAliasThePooledBuffer(t *testing.T) {
+	var bufs bodyBuffers
+	p := bufs.get()
+	body := `{"results":[{"id":"6a0b1c2d3e4f5a6b7c8d9e0f","prefix":"/exports/x"}]}`
+	data, err := bufs.read(p, strings.NewReader(body), int64(len(body)), MaxResponseBytes, false)
+	require.NoError(t, err)
+	var out *ExportJobPage
+	require.NoError(t, decodeJSON(data, &out, pageShape, nil))
+	for i := range data {
+		data[i] = 'x'
+	}
+	bufs.put(p)
+	assert.Equal(t, "6a0b1c2d3e4f5a6b7c8d9e0f", out.Results[0].ID)
+	assert.Equal(t, "/exports/x", out.Results[0].Prefix)
+}
+
+// benchPage is a 500-job page as the API sends it, every field of every job set.
+func benchPage(tb testing.TB) []byte {
+	tb.Helper()
+	p := ExportJobPage{TotalCount: maxPageResults}
+	for i := range maxPageResults {
+		created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+		p.Results = append(p.Results, &ExportJob{
+			ID: fmt.Sprintf("6a0b1c2d3e4f5a6b7c8d%04x", i), SnapshotID: "64b1c2d3e4f5a6b7c8d9e0f1",
+			ExportBucketID: "64b1c2d3e4f5a6b7c8d9e0f2", Prefix: "/exports/bench-cluster/2026-01-02T0304Z",
+			State: ExportStateSuccessful, ExportStatus: &ExportStatus{ExportedCollections: 12, TotalCollections: 12},
+			CreatedAt: created, FinishedAt: created.Add(time.Hour),
+			Components: []ExportComponent{{ExportID: "a", ReplicaSetName: "rs0"}, {ExportID: "b", ReplicaSetName: "rs1"}},
+			CustomData: []Label{{Key: "team", Value: "backup"}},
+			Links:      []Link{{Href: "https://cloud.mongodb.com/api/atlas/v2/groups/x", Rel: "self"}},
+		})
+	}
+	b, err := json.Marshal(p)
+	require.NoError(tb, err)
+	return b
+}
+
+// BenchmarkPageDecode splits a 500-job page's decode: the shape pre-scan alone, encoding/json's
+// own validity scan (which Unmarshal runs first) for scale, and the whole decodeJSON.
+func BenchmarkPageDecode(b *testing.B) {
+	page := benchPage(b)
+	b.Run("shape-scan", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		for b.Loop() {
+			if _, err := pageShape.check(page); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json-valid", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		for b.Loop() {
+			if !json.Valid(page) {
+				b.Fatal("invalid")
+			}
+		}
+	})
+	b.Run("decodeJSON", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		b.ReportAllocs()
+		for b.Loop() {
+			out := new(ExportJobPage)
+			if err := decodeJSON(page, &out, pageShape, out.reserve); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

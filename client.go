@@ -230,7 +230,7 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, out any
 		data, err := c.buffers.read(p, resp.Body, resp.ContentLength, MaxResponseBytes, false)
 		_ = resp.Body.Close()
 		if err == nil {
-			err = decodeJSON(data, out, r.shape)
+			err = decodeJSON(data, out, r.shape, r.reserve)
 		} else if ctx.Err() == nil && !errors.Is(err, ErrBodyTooLarge) {
 			err = fmt.Errorf("%w: reading the body: %w", ErrInvalidResponse, err)
 		}

@@ -42,8 +42,12 @@ type challenge struct {
 	realm, nonce, opaque, algorithm string
 	qopAuth                         bool // the server offers qop=auth
 	stale                           bool
+	sha256, sess                    bool   // the algorithm is SHA-256, and a -sess one
 	ha1                             string // H(user:realm:password), or the -sess base
-	nc                              uint32 // nonce count, under digestState.mu
+	// header and tail are the parts of the Authorization header that every request signed
+	// with this challenge shares: up to the uri's value, and the algorithm and opaque.
+	header, tail string
+	nc           uint32 // nonce count, under digestState.mu
 }
 
 func newDigestAuth(user string, password sealed[string], base http.RoundTripper) *digestAuth {
@@ -60,7 +64,7 @@ func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	for staleAnswers := 0; ; {
 		if chal != nil {
-			req.Header["Authorization"] = []string{d.sign(st, chal, req)}
+			req.Header["Authorization"] = d.sign(st, chal, req)
 		}
 		resp, err := d.base.RoundTrip(req)
 		var next, answer *challenge
@@ -131,64 +135,80 @@ func (st *digestState) learn(user string, c *challenge) *challenge {
 	if st.chal != nil && st.chal.nonce == c.nonce && st.chal.realm == c.realm {
 		return st.chal
 	}
-	c.ha1 = digestHash(c.algorithm, user+":"+c.realm+":"+st.password)
+	var sum [sha256.Size * 2]byte
+	c.ha1 = string(c.hexSum(&sum, []byte(user+":"+c.realm+":"+st.password)))
+	c.header = `Digest username="` + quoteEscape(user) + `", realm="` + quoteEscape(c.realm) +
+		`", nonce="` + quoteEscape(c.nonce) + `", uri="`
+	if c.algorithm != "" {
+		c.tail = ", algorithm=" + c.algorithm
+	}
+	if c.opaque != "" {
+		c.tail += `, opaque="` + quoteEscape(c.opaque) + `"`
+	}
 	st.chal = c
 	return c
 }
 
-// sign builds the Authorization header of req for chal (RFC 7616 section 3.4).
-func (d *digestAuth) sign(st *digestState, chal *challenge, req *http.Request) string {
+// sign builds the Authorization header of req for chal (RFC 7616 section 3.4). It hashes
+// into buffers on the stack: the header and its slice are its only allocations.
+func (d *digestAuth) sign(st *digestState, chal *challenge, req *http.Request) []string {
 	st.mu.Lock()
 	chal.nc++
 	nc := chal.nc
 	st.mu.Unlock()
 	const hexDigits = "0123456789abcdef"
-	var ncBuf [8]byte
+	var ncs [8]byte
 	for i := 7; i >= 0; i-- {
-		ncBuf[i] = hexDigits[nc&0xf]
+		ncs[i] = hexDigits[nc&0xf]
 		nc >>= 4
 	}
-	ncs := string(ncBuf[:])
-	var cnBuf [8]byte
-	binary.LittleEndian.PutUint64(cnBuf[:], rand.Uint64())
-	cnonce := hex.EncodeToString(cnBuf[:])
+	var cnRaw [8]byte
+	binary.LittleEndian.PutUint64(cnRaw[:], rand.Uint64())
+	var cnonce [16]byte
+	hex.Encode(cnonce[:], cnRaw[:])
 	uri := req.URL.RequestURI()
-	ha1 := chal.ha1
-	if strings.HasSuffix(strings.ToLower(chal.algorithm), "-sess") {
-		ha1 = digestHash(chal.algorithm, ha1+":"+chal.nonce+":"+cnonce)
+
+	var scratch [256]byte
+	var ha1Sum, ha2Sum, respSum [sha256.Size * 2]byte
+	ha1 := append(ha1Sum[:0], chal.ha1...)
+	if chal.sess {
+		b := append(append(append(append(append(scratch[:0], chal.ha1...), ':'), chal.nonce...), ':'), cnonce[:]...)
+		ha1 = chal.hexSum(&ha1Sum, b)
 	}
-	ha2 := digestHash(chal.algorithm, req.Method+":"+uri)
-	var response string
+	ha2 := chal.hexSum(&ha2Sum, append(append(append(scratch[:0], req.Method...), ':'), uri...))
+	b := append(append(append(scratch[:0], ha1...), ':'), chal.nonce...)
 	if chal.qopAuth {
-		response = digestHash(chal.algorithm, ha1+":"+chal.nonce+":"+ncs+":"+cnonce+":auth:"+ha2)
-	} else {
-		response = digestHash(chal.algorithm, ha1+":"+chal.nonce+":"+ha2)
+		b = append(append(append(append(append(b, ':'), ncs[:]...), ':'), cnonce[:]...), ":auth"...)
 	}
-	var b strings.Builder
-	b.Grow(256 + len(uri))
-	b.WriteString(`Digest username="` + quoteEscape(d.user) + `", realm="` + quoteEscape(chal.realm) +
-		`", nonce="` + quoteEscape(chal.nonce) + `", uri="` + quoteEscape(uri) + `", response="` + response + `"`)
-	if chal.algorithm != "" {
-		b.WriteString(", algorithm=" + chal.algorithm)
-	}
-	if chal.opaque != "" {
-		b.WriteString(`, opaque="` + quoteEscape(chal.opaque) + `"`)
-	}
+	response := chal.hexSum(&respSum, append(append(b, ':'), ha2...))
+
+	var h strings.Builder
+	h.Grow(len(chal.header) + len(uri) + len(chal.tail) + 128)
+	h.WriteString(chal.header)
+	h.WriteString(quoteEscape(uri))
+	h.WriteString(`", response="`)
+	h.Write(response)
+	h.WriteByte('"')
+	h.WriteString(chal.tail)
 	if chal.qopAuth {
-		b.WriteString(`, qop=auth, nc=` + ncs + `, cnonce="` + cnonce + `"`)
+		h.WriteString(`, qop=auth, nc=`)
+		h.Write(ncs[:])
+		h.WriteString(`, cnonce="`)
+		h.Write(cnonce[:])
+		h.WriteByte('"')
 	}
-	return b.String()
+	return []string{h.String()}
 }
 
-// digestHash is the hex digest of s with the challenge's algorithm: SHA-256 when it names
-// it, MD5 otherwise (Atlas's, and the default of RFC 7616).
-func digestHash(algorithm, s string) string {
-	if strings.HasPrefix(strings.ToUpper(algorithm), "SHA-256") {
-		sum := sha256.Sum256([]byte(s))
-		return hex.EncodeToString(sum[:])
+// hexSum puts the hex digest of data with the challenge's algorithm in dst and returns it:
+// SHA-256 when the algorithm names it, MD5 otherwise (Atlas's, and the default of RFC 7616).
+func (c *challenge) hexSum(dst *[sha256.Size * 2]byte, data []byte) []byte {
+	if c.sha256 {
+		sum := sha256.Sum256(data)
+		return dst[:hex.Encode(dst[:], sum[:])]
 	}
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
+	sum := md5.Sum(data)
+	return dst[:hex.Encode(dst[:], sum[:])]
 }
 
 // parseChallenge returns the first Digest challenge among WWW-Authenticate values that this
@@ -219,8 +239,10 @@ func parseChallenge(values []string) *challenge {
 				}
 			}
 		}
-		switch strings.ToUpper(c.algorithm) {
+		switch alg := strings.ToUpper(c.algorithm); alg {
 		case "", "MD5", "MD5-SESS", "SHA-256", "SHA-256-SESS":
+			c.sha256 = strings.HasPrefix(alg, "SHA-256")
+			c.sess = strings.HasSuffix(alg, "-SESS")
 		default:
 			continue
 		}

@@ -20,6 +20,7 @@ type request struct {
 	body    []byte // JSON; nil for none
 	mode    repeatability
 	shape   shapeLimits
+	reserve func(n int) // sizes a page's results before decoding; nil for other documents
 }
 
 // get, post, patch and del build the request of an operation on path.
@@ -51,7 +52,10 @@ func withBody(r *request, body any) (*request, error) {
 // doJSON runs r and returns the decoded document. A body of JSON null is an error, so that a
 // caller never gets a nil result with a nil error.
 func doJSON[T any](ctx context.Context, c *Client, r *request) (*T, error) {
-	var out *T
+	out := new(T)
+	if p, ok := any(out).(interface{ reserve(n int) }); ok {
+		r.reserve = p.reserve
+	}
 	if err := c.do(ctx, r, &out); err != nil {
 		return nil, err
 	}

@@ -29,8 +29,10 @@ var pageShape = shapeLimits{maxResults: maxPageResults}
 
 // check scans a document's structure without allocating and refuses it when it nests too
 // deep, holds too many array elements, or is a page with more results than the API sends.
-// It does not check that the body is JSON; decoding does, before it allocates anything.
-func (l shapeLimits) check(b []byte) error {
+// It does not check that the body is JSON; decoding does, before it allocates anything. For a
+// page it also returns the most elements of any of the page object's arrays, which bounds its
+// results, so that decoding can size them once instead of growing them.
+func (l shapeLimits) check(b []byte) (most int, err error) {
 	var (
 		stack    [maxDepth]byte // 'o' object, 'a' array, 'r' an array of the page object
 		depth    int
@@ -56,9 +58,10 @@ func (l shapeLimits) check(b []byte) error {
 			elements++
 			if stack[depth-1] == 'r' {
 				results++
+				most = max(most, results)
 			}
 			if elements > maxElements || (l.maxResults > 0 && results > l.maxResults) {
-				return errTooMany
+				return 0, errTooMany
 			}
 		}
 		switch c {
@@ -66,7 +69,7 @@ func (l shapeLimits) check(b []byte) error {
 			i = stringEnd(b, i)
 		case '{', '[':
 			if depth == maxDepth {
-				return errTooDeep
+				return 0, errTooDeep
 			}
 			kind := byte('o')
 			if c == '[' {
@@ -83,7 +86,7 @@ func (l shapeLimits) check(b []byte) error {
 			depth++
 		}
 	}
-	return nil
+	return most, nil
 }
 
 // stringEnd returns the index of the quote that closes the string opening at b[start], or

@@ -55,7 +55,8 @@ func TestShapeLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.shape.check([]byte(tt.doc)))
+			_, err := tt.shape.check([]byte(tt.doc))
+			assert.Equal(t, tt.want, err)
 		})
 	}
 }
@@ -99,12 +100,12 @@ func FuzzShapeCheck(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		page := pageShape.check(doc) // never panics, whatever the bytes
+		most, page := pageShape.check(doc) // never panics, whatever the bytes
 		if !json.Valid(doc) {
 			return
 		}
 		depth, elements, topArray := jsonShape(doc)
-		err := shapeLimits{}.check(doc)
+		_, err := shapeLimits{}.check(doc)
 		require.Equal(t, depth <= maxDepth && elements <= maxElements, err == nil, "depth %d, %d elements: %v", depth, elements, err)
 		if errors.Is(err, errTooDeep) {
 			require.Greater(t, depth, maxDepth)
@@ -113,6 +114,9 @@ func FuzzShapeCheck(f *testing.F) {
 			require.Greater(t, elements, maxElements)
 		}
 		require.Equal(t, err == nil && topArray <= maxPageResults, page == nil, "longest top-level array %d: %v", topArray, page)
+		if page == nil {
+			require.Equal(t, topArray, most, "the count that sizes a page's results")
+		}
 	})
 }
 

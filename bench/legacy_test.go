@@ -1,12 +1,15 @@
 package bench
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/mongodb-forks/digest"
 	"go.mongodb.org/atlas/mongodbatlas"
+
+	"github.com/atlas-exports/atlas/bench/internal/fakeproc"
 )
 
 // v2Rewrite maps the legacy client's v1.0 paths to the v2 paths the fake serves. It sits
@@ -33,4 +36,13 @@ func newLegacy(tb testing.TB, base http.RoundTripper) *mongodbatlas.Client {
 		tb.Fatal(err)
 	}
 	return c
+}
+
+// legacyGetter returns a Get of the seeded job through a new legacy client on base.
+func legacyGetter(tb testing.TB, base http.RoundTripper) func(context.Context) error {
+	c := newLegacy(tb, base)
+	return func(ctx context.Context) error {
+		_, _, err := c.CloudProviderSnapshotExportJobs.Get(ctx, fakeproc.GroupID, fakeproc.Cluster, fakeproc.ExportID)
+		return err
+	}
 }

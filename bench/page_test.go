@@ -57,7 +57,7 @@ func BenchmarkPage500(b *testing.B) {
 		})
 	})
 
-	page := fetchPage(b)
+	page := fetchBody(b, pagePath+pageQuery)
 	b.Run("memory/floor", func(b *testing.B) {
 		b.SetBytes(int64(len(page)))
 		run(b, func() {
@@ -81,20 +81,23 @@ func BenchmarkPage500(b *testing.B) {
 	})
 }
 
-// run times f after one untimed warm-up call.
+// run times f after one untimed warm-up call, and reports the client process's CPU time per
+// call as cpu-ns/op.
 func run(b *testing.B, f func()) {
 	f()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	for range b.N {
 		f()
 	}
+	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
-// fetchPage returns the fake's 500-job page as sent.
-func fetchPage(tb testing.TB) []byte {
+// fetchBody returns the body the fake sends for a GET of path (and query).
+func fetchBody(tb testing.TB, path string) []byte {
 	tb.Helper()
-	req, err := http.NewRequest(http.MethodGet, fake.URL+pagePath+pageQuery, nil)
+	req, err := http.NewRequest(http.MethodGet, fake.URL+path, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -107,7 +110,7 @@ func fetchPage(tb testing.TB) []byte {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		tb.Fatalf("page: status %d, %v", resp.StatusCode, err)
+		tb.Fatalf("GET %s: status %d, %v", path, resp.StatusCode, err)
 	}
 	return body
 }

@@ -64,11 +64,7 @@ func BenchmarkParallel64(b *testing.B) {
 		// The legacy client on http.DefaultTransport's settings, as digest.NewTransport uses.
 		{"legacy-digest", func(tb testing.TB) (func(context.Context) error, func()) {
 			tr := floorTransport()
-			c := newLegacy(tb, tr)
-			return func(ctx context.Context) error {
-				_, _, err := c.CloudProviderSnapshotExportJobs.Get(ctx, fakeproc.GroupID, fakeproc.Cluster, fakeproc.ExportID)
-				return err
-			}, tr.CloseIdleConnections
+			return legacyGetter(tb, tr), tr.CloseIdleConnections
 		}},
 	}
 	for _, tc := range cases {
