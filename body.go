@@ -20,7 +20,7 @@ const (
 // Buffer sizes: a body is read into a pooled buffer that doubles up to pooledMax, then into
 // chunks of chunkSize, which are joined only once the whole body is in.
 const (
-	pooledMin = 32 << 10
+	pooledMin = 4 << 10
 	pooledMax = 1 << 20
 	chunkSize = 1 << 20
 )
