@@ -153,6 +153,7 @@ func TestAPIErrorNonJSONBodies(t *testing.T) {
 }
 
 func TestAPIErrorBodyIsBounded(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	// 1 MiB bodies, far over the cap; the memory it takes is measured in body_test.go.
 	for _, tt := range []struct {
 		name, chunk string

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/internal/loopback"
 )
 
 func TestBaseURLRefused(t *testing.T) {
@@ -112,4 +113,16 @@ func TestBaseURLPathIsAPrefix(t *testing.T) {
 	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
 	require.ErrorIs(t, err, atlas.ErrNotFound)
 	assert.True(t, strings.HasPrefix(err.Error(), "atlas: GET "+jobPath+": 404"), err.Error())
+}
+
+// loopback.Host decides which base URLs may be plain http; it is tested here, with its use,
+// rather than in a test binary of its own: under -race every test binary costs a second at exit.
+func TestLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LocalHost": true, "127.0.0.1": true, "127.1.2.3": true, "::1": true,
+		"": false, "0.0.0.0": false, "::": false, "10.0.0.1": false, "example.com": false,
+		"[::1]": false, "localhost.example.com": false,
+	} {
+		assert.Equal(t, want, loopback.Host(host), host)
+	}
 }

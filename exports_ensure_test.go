@@ -75,6 +75,7 @@ func TestExportsEnsureCreatesWhenThereIsNone(t *testing.T) {
 }
 
 func TestExportsEnsureWalksEveryPage(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	f := setup(t)
 	other := atlas.ExportJob{SnapshotID: testOtherID, ExportBucketID: testBucket, State: atlas.ExportStateSuccessful}
 	f.addJobs(600, other)

@@ -159,6 +159,7 @@ func TestExportsGetMalformedSuccessBody(t *testing.T) {
 }
 
 func TestExportsGetEndsWithTheContext(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	t.Run("deadline while the answer is held back", func(t *testing.T) {
 		f := setup(t)
 		f.srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Delay: time.Hour})
@@ -343,6 +344,7 @@ func TestExportsCreateAndEnsureSurfaceTheServersRefusals(t *testing.T) {
 // the server is sent once, and a 429, which Atlas answers before acting, is sent again with
 // the same body and makes one job.
 func TestExportsCreateIsRepeatedOnlyWhenRefusedUnprocessed(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	for _, tc := range []struct {
 		name    string
 		fault   atlastest.Fault

@@ -186,10 +186,10 @@ func rateLimitedFake(t *testing.T, opts ...atlastest.Option) (*atlastest.Server,
 }
 
 func TestFakeClientRateLimitKeepsAFleetInsideTheServersBudget(t *testing.T) {
-	// The fake allows bursts of 3 and refills one every 50ms. Six goroutines at once overrun
-	// it; the same six behind a client limit of one request per 100ms do not.
+	// The fake allows bursts of 3 and refills one every 25ms. Six goroutines at once overrun
+	// it; the same six behind a client limit of one request per 50ms do not.
 	fleet := func(t *testing.T, opts ...atlas.Option) (refused int) {
-		srv := authFake(t, atlastest.WithRateLimit(20, 3))
+		srv := authFake(t, atlastest.WithRateLimit(40, 3))
 		c := authClient(t, srv.URL, append([]atlas.Option{atlas.WithServiceAccount(testClientID, testSecret),
 			atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1})}, opts...)...)
 		// Grant the token first, so the fleet's requests leave as the limiter releases them
@@ -212,7 +212,7 @@ func TestFakeClientRateLimitKeepsAFleetInsideTheServersBudget(t *testing.T) {
 		return refused
 	}
 	assert.Positive(t, fleet(t), "without a client limit the fleet collects 429s")
-	assert.Zero(t, fleet(t, atlas.WithRateLimit(rate.Limit(10), 1)), "with one, it stays inside the budget")
+	assert.Zero(t, fleet(t, atlas.WithRateLimit(rate.Limit(20), 1)), "with one, it stays inside the budget")
 }
 
 func TestFakeRateLimitWithoutAClientLimitIsTypedAndCarriesTheHeaders(t *testing.T) {

@@ -120,6 +120,7 @@ var listers = []lister{{
 }}
 
 func TestListSendsThePagingQuery(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	for _, tc := range []struct {
 		opts *atlas.ListOptions
 		want url.Values

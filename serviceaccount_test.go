@@ -190,6 +190,7 @@ func TestServiceAccountConcurrentRefusalsRegrantOnce(t *testing.T) {
 // grant per MinGrantInterval, however many calls are made: the endpoint allows about ten
 // grants a minute per service account, shared by every process using it.
 func TestServiceAccountGrantsAreBoundedWhenTheAPIRefusesEveryToken(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	srv, c, clock := saFake(t)
 	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: http.StatusUnauthorized, Times: 1000})
 	calls := func() {
@@ -214,6 +215,7 @@ func TestServiceAccountGrantsAreBoundedWhenTheAPIRefusesEveryToken(t *testing.T)
 // A token without a usable lifetime (expires_in zero or negative) is kept MinGrantInterval,
 // not granted anew on every call.
 func TestServiceAccountTokenWithoutALifetimeIsKept(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	for _, expiresIn := range []any{0, -5, "0"} {
 		t.Run(fmt.Sprint(expiresIn), func(t *testing.T) {
 			srv := newServer(t)
@@ -314,6 +316,7 @@ func TestServiceAccountGrantHonoursRetryAfter(t *testing.T) {
 }
 
 func TestServiceAccountGrantEndsWithTheContext(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	srv := authFake(t)
 	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteToken, Delay: time.Hour, Times: 10}) // never answers
 	// Grants in flight are counted on the client's side: the server notices an abandoned
@@ -390,6 +393,7 @@ func TestServiceAccountAnswerThatIsNoToken(t *testing.T) {
 // A token endpoint whose answer never ends, or stalls: the grant reads 64 KiB at most, and
 // ends when the caller's context does.
 func TestServiceAccountHostileTokenAnswersAreBounded(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	const maxTokenAnswer = 64 << 10
 	for name, tt := range map[string]struct {
 		status int

@@ -145,6 +145,7 @@ func tlsServer(t *testing.T, minV, maxV uint16, hits *atomic.Int32) *httptest.Se
 // and fails only on the test server's certificate, which it does not trust; and a client that
 // allows TLS 1.0 does reach the TLS 1.1 server.
 func TestTLS11ServerIsRefused(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	var modern, old atomic.Int32
 	modernSrv := tlsServer(t, tls.VersionTLS12, 0, &modern)
 	oldSrv := tlsServer(t, tls.VersionTLS10, tls.VersionTLS11, &old)

@@ -145,6 +145,7 @@ func TestWaitIntervalGrowsWhileNothingChangesAndResetsOnProgress(t *testing.T) {
 // defaults (PollInterval 10s, MaxInterval 60s), on a fake clock that each wait advances: the
 // numbers the README quotes.
 func TestWaitPollsPerMinute(t *testing.T) {
+	t.Parallel() // slow under -race, and shares nothing with other tests
 	for _, tc := range []struct {
 		horizon time.Duration
 		polls   int

@@ -14,6 +14,7 @@ import (
 )
 
 func TestErrorAnswers(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	const denied, readOnly = "aaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbb"
 	srv.AddCluster(denied, cluster)
@@ -98,6 +99,7 @@ func TestErrorAnswers(t *testing.T) {
 // TestEveryOperationSharesTheWrapper checks that each operation of the spec authenticates
 // both ways, takes its faults, counts under its own route and is rate limited.
 func TestEveryOperationSharesTheWrapper(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now), atlastest.WithRateLimit(rate.Every(time.Minute), 2))
 	hc := newClient(t)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestGeneratedCredentialsLookReal(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	assert.Regexp(t, `^http://127\.0\.0\.1:[0-9]+$`, srv.URL)
 	assert.Regexp(t, `^[a-z]{8}$`, srv.PublicKey)
@@ -27,6 +28,7 @@ func TestGeneratedCredentialsLookReal(t *testing.T) {
 }
 
 func TestDigestReusesNonce(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket})
 	d := newDigest(t, srv)
@@ -42,6 +44,7 @@ func TestDigestReusesNonce(t *testing.T) {
 }
 
 func TestDigestChallengeShape(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	resp, err := newClient(t).Get(exportsURL(srv, ""))
 	require.NoError(t, err)
@@ -59,6 +62,7 @@ func TestDigestChallengeShape(t *testing.T) {
 }
 
 func TestDigestRefusals(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	url := exportsURL(srv, "")
 	resp, err := newClient(t).Get(url)
@@ -99,6 +103,7 @@ func TestDigestRefusals(t *testing.T) {
 }
 
 func TestDigestStaleNonce(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	for _, tt := range []struct {
 		name string

@@ -12,6 +12,7 @@ import (
 )
 
 func TestAddExportBucketDefaultsAndCopies(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	b := &atlas.ExportBucket{Links: []atlas.Link{{Href: "http://x", Rel: "self"}}}
 	id := srv.AddExportBucket("aaaaaaaaaaaaaaaaaaaaaaaa", b)
@@ -48,6 +49,7 @@ func TestAddExportBucketDefaultsAndCopies(t *testing.T) {
 }
 
 func TestAddGroupMakesAnEmptyProject(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)
@@ -69,6 +71,7 @@ const (
 )
 
 func TestBucketLifecycle(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)
@@ -124,6 +127,7 @@ func TestBucketLifecycle(t *testing.T) {
 }
 
 func TestCreateBucketValidation(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)

@@ -12,6 +12,7 @@ import (
 
 // TestConcurrentUse drives every kind of state change at once, for the race detector.
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, atlastest.WithAutoAdvance())
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)

@@ -46,6 +46,7 @@ func (c *conformingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 }
 
 func TestSpecIsAvailable(t *testing.T) {
+	t.Parallel()
 	spec, err := loadSpec()
 	require.NoError(t, err)
 	if spec == nil {
@@ -215,6 +216,7 @@ func strictDecode(body []byte, v any) error {
 // TestConformanceCatchesDeviations feeds the checks bodies that break the spec in the ways a
 // fake could, so that a passing suite means something.
 func TestConformanceCatchesDeviations(t *testing.T) {
+	t.Parallel()
 	spec, err := loadSpec()
 	require.NoError(t, err)
 	if spec == nil {

@@ -31,6 +31,7 @@ func curl(t *testing.T, args ...string) (body []byte, status string) {
 // TestDocumentationCurlLines runs the spec's x-codeSamples curl lines against the fake, with
 // the placeholders filled in: what the docs tell users to type must work.
 func TestDocumentationCurlLines(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	seedExportable(t, srv)
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket, SnapshotID: snapshot,

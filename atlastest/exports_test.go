@@ -13,6 +13,7 @@ import (
 )
 
 func TestCreate(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now), atlastest.WithTotalCollections(5))
 	seedExportable(t, srv)
@@ -82,6 +83,7 @@ func TestCreate(t *testing.T) {
 }
 
 func TestCreateIsStrict(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	seedExportable(t, srv)
 	const other = "aaaaaaaaaaaaaaaaaaaaaaaa"
@@ -132,6 +134,7 @@ func TestCreateIsStrict(t *testing.T) {
 }
 
 func TestAddExportJobStoresACopy(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	job := &atlas.ExportJob{ExportBucketID: bucket, ExportStatus: &atlas.ExportStatus{TotalCollections: 2},
 		CustomData: []atlas.Label{{Key: "k", Value: "v"}}}
@@ -162,6 +165,7 @@ func TestAddExportJobStoresACopy(t *testing.T) {
 }
 
 func TestPrettyPrint(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)

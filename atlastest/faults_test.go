@@ -16,6 +16,7 @@ import (
 )
 
 func TestFaultStatusAndRetryAfter(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)
@@ -61,6 +62,7 @@ func TestFaultStatusAndRetryAfter(t *testing.T) {
 }
 
 func TestFaultDelay(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)
@@ -115,6 +117,7 @@ func TestFaultDelay(t *testing.T) {
 }
 
 func TestFaultDrop(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)
@@ -133,6 +136,7 @@ func TestFaultDrop(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now), atlastest.WithRateLimit(rate.Every(30*time.Second), 2))
 	hc := newClient(t)
@@ -178,6 +182,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestTokenRateLimit(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now), atlastest.WithTokenRateLimit(rate.Every(6*time.Second), 1))
 	hc := newClient(t)
@@ -192,6 +197,7 @@ func TestTokenRateLimit(t *testing.T) {
 }
 
 func TestCounters(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket})
 	d := newDigest(t, srv)

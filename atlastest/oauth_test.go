@@ -13,6 +13,7 @@ import (
 )
 
 func TestTokenGrantBearerExpiryAndRevoke(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	// A secret with characters that RFC 6749 §2.3.1 form-encoding changes.
 	srv := newServer(t, atlastest.WithClock(clk.Now), atlastest.WithTokenLifetime(10*time.Minute),
@@ -60,6 +61,7 @@ func TestTokenGrantBearerExpiryAndRevoke(t *testing.T) {
 }
 
 func TestTokenEndpointRefusals(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	tests := []struct {

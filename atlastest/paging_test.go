@@ -44,6 +44,7 @@ type anyPage struct {
 
 // TestListPaging runs the spec's paging parameters against the three paged lists.
 func TestListPaging(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)

@@ -32,6 +32,7 @@ var fullSchedule = []progress{
 }
 
 func TestAdvanceToSuccessful(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now))
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket, State: atlas.ExportStateQueued,
@@ -62,6 +63,7 @@ func TestAdvanceToSuccessful(t *testing.T) {
 }
 
 func TestAutoAdvancePerPoll(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, atlastest.WithAutoAdvance())
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket, State: atlas.ExportStateQueued,
 		ExportStatus: &atlas.ExportStatus{TotalCollections: 2}})
@@ -82,6 +84,7 @@ func TestAutoAdvancePerPoll(t *testing.T) {
 }
 
 func TestStepIntervalFollowsTheClock(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now), atlastest.WithStepInterval(10*time.Second))
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket, State: atlas.ExportStateQueued,
@@ -103,6 +106,7 @@ func TestStepIntervalFollowsTheClock(t *testing.T) {
 }
 
 func TestFailAndCancel(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now))
 	hc := newClient(t)
@@ -130,6 +134,7 @@ func TestFailAndCancel(t *testing.T) {
 }
 
 func TestAdvanceAll(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	a := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket, State: atlas.ExportStateQueued})
 	b := srv.AddExportJob(groupID, "Other", &atlas.ExportJob{ExportBucketID: bucket, State: atlas.ExportStateInProgress})
@@ -145,6 +150,7 @@ func TestAdvanceAll(t *testing.T) {
 }
 
 func TestCreatedJobRunsToCompletion(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, atlastest.WithAutoAdvance(), atlastest.WithTotalCollections(1))
 	seedExportable(t, srv)
 	d := newDigest(t, srv)

@@ -3,6 +3,7 @@ package atlastest
 import "testing"
 
 func TestPruneMapIsAmortisedAndBounded(t *testing.T) {
+	t.Parallel()
 	m := map[int]bool{}
 	next := 0
 	scans := 0

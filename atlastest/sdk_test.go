@@ -26,6 +26,7 @@ func newSDK(t *testing.T, srv *atlastest.Server, opts ...atlas.Option) *atlas.Cl
 }
 
 func TestSDKDigestReusesTheChallenge(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, atlastest.WithNonceUses(5))
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket, State: atlas.ExportStateQueued})
 	c := newSDK(t, srv, atlas.WithDigest(srv.PublicKey, srv.PrivateKey))
@@ -41,6 +42,7 @@ func TestSDKDigestReusesTheChallenge(t *testing.T) {
 }
 
 func TestSDKServiceAccountCachesItsToken(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	c := newSDK(t, srv, atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret))
 	for range 5 {
@@ -53,6 +55,7 @@ func TestSDKServiceAccountCachesItsToken(t *testing.T) {
 }
 
 func TestSDKErrors(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	const denied = "aaaaaaaaaaaaaaaaaaaaaaaa"
 	srv.AddCluster(denied, cluster)
@@ -83,6 +86,7 @@ func TestSDKErrors(t *testing.T) {
 }
 
 func TestSDKCreateAndWait(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, atlastest.WithAutoAdvance())
 	seedExportable(t, srv)
 	c := newSDK(t, srv, atlas.WithDigest(srv.PublicKey, srv.PrivateKey))
@@ -113,6 +117,7 @@ func TestSDKCreateAndWait(t *testing.T) {
 }
 
 func TestSDKPagesThroughAll(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	for range 250 {
 		srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket})
@@ -129,6 +134,7 @@ func TestSDKPagesThroughAll(t *testing.T) {
 }
 
 func TestSDKRetriesFaults(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket})
 	c := newSDK(t, srv, atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret))
@@ -161,6 +167,7 @@ func TestSDKRetriesFaults(t *testing.T) {
 }
 
 func TestSDKSeesRateLimit(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, atlastest.WithRateLimit(0, 1)) // one request, never refilled
 	c := newSDK(t, srv, atlas.WithServiceAccount(srv.ClientID, srv.ClientSecret),
 		atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1}))

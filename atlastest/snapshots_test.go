@@ -17,6 +17,7 @@ func snapshotsURL(srv *atlastest.Server, suffix string) string {
 }
 
 func TestAddSnapshotDefaultsAndCopies(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now))
 	snap := &atlas.Snapshot{CopyRegions: []string{"US_EAST_1"}}
@@ -48,6 +49,7 @@ func TestAddSnapshotDefaultsAndCopies(t *testing.T) {
 }
 
 func TestReplicaSetAndShardedSnapshotsStayApart(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)
@@ -97,6 +99,7 @@ func TestReplicaSetAndShardedSnapshotsStayApart(t *testing.T) {
 }
 
 func TestTakeSnapshot(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now))
 	seedExportable(t, srv)
@@ -137,6 +140,7 @@ func TestTakeSnapshot(t *testing.T) {
 }
 
 func TestSnapshotProgress(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, atlastest.WithAutoAdvance())
 	d := newDigest(t, srv)
 	rs := srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{Status: atlas.SnapshotStatusQueued})
@@ -176,6 +180,7 @@ func TestSnapshotProgress(t *testing.T) {
 }
 
 func TestSnapshotStepIntervalFollowsTheClock(t *testing.T) {
+	t.Parallel()
 	clk := atlastest.NewClock(epoch)
 	srv := newServer(t, atlastest.WithClock(clk.Now), atlastest.WithStepInterval(10*time.Second))
 	seedExportable(t, srv)

@@ -16,6 +16,7 @@ func dayBefore(mediaType string) string {
 }
 
 func TestEveryOperationServesItsVersions(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)
@@ -56,6 +57,7 @@ func TestEveryOperationServesItsVersions(t *testing.T) {
 // TestVersionsMatchTheSpec checks the fake's newest version of each operation against the one
 // version the spec declares for its success answer.
 func TestVersionsMatchTheSpec(t *testing.T) {
+	t.Parallel()
 	spec, err := loadSpec()
 	require.NoError(t, err)
 	if spec == nil {
@@ -82,6 +84,7 @@ func TestVersionsMatchTheSpec(t *testing.T) {
 }
 
 func TestAcceptHeaders(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.AddExportBucket(groupID, &atlas.ExportBucket{})
 	hc := newClient(t)
@@ -120,6 +123,7 @@ func TestAcceptHeaders(t *testing.T) {
 // TestDeprecatedBucketVersion checks the 2023-01-01 version the bucket list and create still
 // serve: AWS buckets only, in the AWS bucket shape.
 func TestDeprecatedBucketVersion(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	hc := newClient(t)
 	token := bearerToken(t, hc, srv)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/internal/loopback"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -185,5 +186,17 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 			assert.Contains(t, stderr.String(), tt.msg)
 			assert.Empty(t, stdout.String())
 		})
+	}
+}
+
+// loopback.Addr decides which -addr the fake listens on without -allow-remote; it is tested
+// here, with its use, rather than in a test binary of its own (a second at exit under -race).
+func TestLoopbackAddr(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080": true, "127.1.2.3:0": true, "[::1]:8080": true, "localhost:0": true,
+		":8080": false, "0.0.0.0:8080": false, "[::]:80": false, "10.0.0.1:80": false,
+		"example.com:80": false, "127.0.0.1": false,
+	} {
+		assert.Equal(t, want, loopback.Addr(addr), addr)
 	}
 }

@@ -32,7 +32,10 @@ type Progress struct {
 }
 
 // NewProgress shows progress on w, as a bar when w is a terminal.
-func NewProgress(w io.Writer) *Progress { return &Progress{w: w, tty: IsTerminal(w)} }
+func NewProgress(w io.Writer) *Progress { return NewProgressOn(w, IsTerminal(w)) }
+
+// NewProgressOn shows progress on w, as a bar redrawn in place when terminal is set.
+func NewProgressOn(w io.Writer, terminal bool) *Progress { return &Progress{w: w, tty: terminal} }
 
 // Job shows job; it is ExportsService.Wait's OnProgress.
 func (p *Progress) Job(job *atlas.ExportJob) { p.show(renderBar(job), statusLine(job)) }
