@@ -8,14 +8,23 @@ import (
 // The environment variables NewClientFromEnv reads: those of the Atlas CLI and the Terraform
 // provider.
 const (
-	EnvClientID       = "MONGODB_ATLAS_CLIENT_ID"
-	EnvClientSecret   = "MONGODB_ATLAS_CLIENT_SECRET"
-	EnvPublicAPIKey   = "MONGODB_ATLAS_PUBLIC_API_KEY"
-	EnvPrivateAPIKey  = "MONGODB_ATLAS_PRIVATE_API_KEY"
-	EnvPublicKey      = "MONGODB_ATLAS_PUBLIC_KEY"
-	EnvPrivateKey     = "MONGODB_ATLAS_PRIVATE_KEY"
-	EnvAccessToken    = "MONGODB_ATLAS_ACCESS_TOKEN"
-	EnvBaseURL        = "MONGODB_ATLAS_BASE_URL"
+	// EnvClientID is a service account's client ID (with EnvClientSecret).
+	EnvClientID = "MONGODB_ATLAS_CLIENT_ID"
+	// EnvClientSecret is a service account's client secret (with EnvClientID).
+	EnvClientSecret = "MONGODB_ATLAS_CLIENT_SECRET"
+	// EnvPublicAPIKey is an API key's public half, the Terraform provider's name for it.
+	EnvPublicAPIKey = "MONGODB_ATLAS_PUBLIC_API_KEY"
+	// EnvPrivateAPIKey is an API key's private half, the Terraform provider's name for it.
+	EnvPrivateAPIKey = "MONGODB_ATLAS_PRIVATE_API_KEY"
+	// EnvPublicKey is an API key's public half, the Atlas CLI's name for it.
+	EnvPublicKey = "MONGODB_ATLAS_PUBLIC_KEY"
+	// EnvPrivateKey is an API key's private half, the Atlas CLI's name for it.
+	EnvPrivateKey = "MONGODB_ATLAS_PRIVATE_KEY"
+	// EnvAccessToken is a bearer token the caller already holds.
+	EnvAccessToken = "MONGODB_ATLAS_ACCESS_TOKEN"
+	// EnvBaseURL is the API's address, https://cloud.mongodb.com when unset.
+	EnvBaseURL = "MONGODB_ATLAS_BASE_URL"
+
 	envCredentialList = EnvClientID + "/" + EnvClientSecret + ", " + EnvPublicAPIKey + "/" + EnvPrivateAPIKey +
 		", " + EnvPublicKey + "/" + EnvPrivateKey + " or " + EnvAccessToken
 )
