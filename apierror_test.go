@@ -54,6 +54,7 @@ func getError(t *testing.T, h http.HandlerFunc) (*atlas.APIError, error) {
 }
 
 func TestAPIErrorFromSpecExamples(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		status                  int
 		body                    string
@@ -98,6 +99,7 @@ func TestAPIErrorFromSpecExamples(t *testing.T) {
 }
 
 func TestAPIErrorRateLimitedByErrorCode(t *testing.T) {
+	t.Parallel()
 	// Atlas has refused with a 400 whose errorCode names a rate limit.
 	apiErr, err := getError(t, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusBadRequest, `{"error":400,"errorCode":"INVITATIONS_RATE_LIMITED_IP","reason":"Bad Request","detail":"Too many invitations."}`)
@@ -108,6 +110,7 @@ func TestAPIErrorRateLimitedByErrorCode(t *testing.T) {
 }
 
 func TestAPIErrorNonJSONBodies(t *testing.T) {
+	t.Parallel()
 	const html = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>"
 	tests := []struct {
 		name        string
@@ -179,6 +182,7 @@ func TestAPIErrorBodyIsBounded(t *testing.T) {
 }
 
 func TestAPIErrorBadRequestDetail(t *testing.T) {
+	t.Parallel()
 	const body = `{"error":400,"errorCode":"INVALID_ATTRIBUTE","reason":"Bad Request","detail":"Invalid attribute snapshotId specified.",
 		"parameters":["snapshotId", 7],
 		"badRequestDetail":{"fields":[{"field":"snapshotId","description":"must be a 24-character hex string"},
@@ -206,6 +210,7 @@ func TestAPIErrorBadRequestDetail(t *testing.T) {
 }
 
 func TestAPIErrorRetryAfterAndRateLimit(t *testing.T) {
+	t.Parallel()
 	date := time.Now().Add(45 * time.Second).UTC().Format(http.TimeFormat)
 	tests := []struct {
 		name                  string
@@ -250,6 +255,7 @@ func TestAPIErrorRetryAfterAndRateLimit(t *testing.T) {
 }
 
 func TestAPIErrorIsWithoutAResponse(t *testing.T) {
+	t.Parallel()
 	// Is works on a hand-made APIError too, as a test double in a user's code would build it.
 	tests := []struct {
 		err  *atlas.APIError

@@ -182,6 +182,7 @@ func (b meteredBody) Read(p []byte) (int, error) {
 }
 
 func TestAccessTokenIsSentAsBearerAndNeverReplaced(t *testing.T) {
+	t.Parallel()
 	srv := authFake(t)
 	tok, err := grantAtFake(t.Context(), srv)
 	require.NoError(t, err)
@@ -199,6 +200,7 @@ func TestAccessTokenIsSentAsBearerAndNeverReplaced(t *testing.T) {
 }
 
 func TestTokenSourceIsAskedOnEveryRequest(t *testing.T) {
+	t.Parallel()
 	srv := authFake(t)
 	var calls atomic.Int64
 	c := authClient(t, srv.URL, atlas.WithTokenSource(tokenFunc(func() (*oauth2.Token, error) {
@@ -214,6 +216,7 @@ func TestTokenSourceIsAskedOnEveryRequest(t *testing.T) {
 }
 
 func TestTokenSourceWithoutATokenSendsNothing(t *testing.T) {
+	t.Parallel()
 	boom := errors.New("vault is sealed")
 	for name, tt := range map[string]struct {
 		token *oauth2.Token

@@ -13,6 +13,7 @@ import (
 )
 
 func TestBaseURLRefused(t *testing.T) {
+	t.Parallel()
 	const hostOnly = "give the host only"
 	tests := []struct {
 		base, says string
@@ -65,6 +66,7 @@ func TestBaseURLRefused(t *testing.T) {
 }
 
 func TestBaseURLPasswordIsNeverRepeated(t *testing.T) {
+	t.Parallel()
 	for _, base := range []string{
 		"https://admin:" + canaryPrivateKey + "@cloud.mongodb.com",
 		"http://user:" + canaryPrivateKey + "@example.com",
@@ -79,6 +81,7 @@ func TestBaseURLPasswordIsNeverRepeated(t *testing.T) {
 }
 
 func TestBaseURLAccepted(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ base, shown string }{
 		{"https://cloud.mongodb.com", "https://cloud.mongodb.com"},
 		{"https://cloud.mongodb.com/", "https://cloud.mongodb.com"},
@@ -99,6 +102,7 @@ func TestBaseURLAccepted(t *testing.T) {
 }
 
 func TestBaseURLPathIsAPrefix(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Mux.HandleFunc("/gateway/atlas"+jobPath, serveJob)
 	for _, prefix := range []string{"/gateway/atlas", "/gateway/atlas/"} {
@@ -118,6 +122,7 @@ func TestBaseURLPathIsAPrefix(t *testing.T) {
 // loopback.Host decides which base URLs may be plain http; it is tested here, with its use,
 // rather than in a test binary of its own: under -race every test binary costs a second at exit.
 func TestLoopbackHost(t *testing.T) {
+	t.Parallel()
 	for host, want := range map[string]bool{
 		"localhost": true, "LocalHost": true, "127.0.0.1": true, "127.1.2.3": true, "::1": true,
 		"": false, "0.0.0.0": false, "::": false, "10.0.0.1": false, "example.com": false,

@@ -17,6 +17,7 @@ import (
 const azureURL = "https://examplestorageaccount.blob.core.windows.net/examplecontainer"
 
 func TestExportBucketsCreateSendsEachProvidersDocument(t *testing.T) {
+	t.Parallel()
 	// The spec's three request examples, and the document each becomes on the wire.
 	for _, tc := range []struct {
 		name string
@@ -54,6 +55,7 @@ func TestExportBucketsCreateSendsEachProvidersDocument(t *testing.T) {
 }
 
 func TestExportBucketsCreateRefusesWithoutARequest(t *testing.T) {
+	t.Parallel()
 	aws := atlas.CreateExportBucketRequest{CloudProvider: atlas.CloudProviderAWS, BucketName: "export-bucket", IAMRoleID: testRoleID}
 	azure := atlas.CreateExportBucketRequest{CloudProvider: atlas.CloudProviderAzure, RoleID: testRoleID, ServiceURL: azureURL}
 	gcp := atlas.CreateExportBucketRequest{CloudProvider: atlas.CloudProviderGCP, BucketName: "export-bucket", RoleID: testRoleID}
@@ -96,6 +98,7 @@ func TestExportBucketsCreateRefusesWithoutARequest(t *testing.T) {
 }
 
 func TestExportBucketsCreateAcceptsTheBucketNameBounds(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	for _, name := range []string{"abc", strings.Repeat("b", 63)} {
 		b, err := f.client.ExportBuckets.Create(t.Context(), testGroupID, &atlas.CreateExportBucketRequest{
@@ -108,6 +111,7 @@ func TestExportBucketsCreateAcceptsTheBucketNameBounds(t *testing.T) {
 }
 
 func TestExportBucketsGet(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	b, err := f.client.ExportBuckets.Get(t.Context(), testGroupID, testBucket)
 	require.NoError(t, err)
@@ -124,6 +128,7 @@ func TestExportBucketsGet(t *testing.T) {
 }
 
 func TestExportBucketsAnswerAboutAnotherBucketIsInvalidResponse(t *testing.T) {
+	t.Parallel()
 	doc := `{"_id":"` + testOtherID + `","bucketName":"export-bucket","cloudProvider":"AWS","iamRoleId":"` + testRoleID + `"}`
 	t.Run("Get", func(t *testing.T) {
 		assertAnotherIDRefused(t, doc, func(c *atlas.Client) (any, error) {
@@ -138,6 +143,7 @@ func TestExportBucketsAnswerAboutAnotherBucketIsInvalidResponse(t *testing.T) {
 }
 
 func TestExportBucketsUpdateAlwaysSendsRequirePrivateNetworking(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	for _, private := range []bool{true, false} {
 		f.wire.reset()
@@ -154,6 +160,7 @@ func TestExportBucketsUpdateAlwaysSendsRequirePrivateNetworking(t *testing.T) {
 }
 
 func TestExportBucketsDelete(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	require.NoError(t, f.client.ExportBuckets.Delete(t.Context(), testGroupID, testBucket))
 	// The one operation on buckets of the 2023-01-01 version; it has no body either way.
@@ -168,6 +175,7 @@ func TestExportBucketsDelete(t *testing.T) {
 }
 
 func TestExportBucketsRefuseBadArgumentsWithoutARequest(t *testing.T) {
+	t.Parallel()
 	calls := map[string]func(f *fixture, group, bucket string) (any, error){
 		"Get": func(f *fixture, group, bucket string) (any, error) {
 			return f.client.ExportBuckets.Get(t.Context(), group, bucket)

@@ -112,6 +112,7 @@ func TestDoRetriesAsThePolicyDecides(t *testing.T) {
 }
 
 func TestDoRetriesUntilItSucceeds(t *testing.T) {
+	t.Parallel()
 	srv, c := fakeWithJob(t, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 4, MinBackoff: time.Millisecond}))
 	slept := recordSleeps(c)
 	for _, f := range []atlastest.Fault{{Status: 502}, {Status: 503}, {Status: 429, RetryAfter: 3 * time.Second}} {
@@ -128,6 +129,7 @@ func TestDoRetriesUntilItSucceeds(t *testing.T) {
 }
 
 func TestCreateRepeatedAfterA429CreatesOneJob(t *testing.T) {
+	t.Parallel()
 	srv, c := fakeWithJob(t, atlas.WithRetry(fastRetry))
 	slept := recordSleeps(c)
 	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteCreateExport, Status: http.StatusTooManyRequests, RetryAfter: 2 * time.Second})
@@ -152,6 +154,7 @@ func dropConnection(w http.ResponseWriter, _ *http.Request) {
 }
 
 func TestDroppedConnection(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name     string
 		create   bool
@@ -181,6 +184,7 @@ func TestDroppedConnection(t *testing.T) {
 }
 
 func TestCreateRetriedWhenTheConnectionWasNeverMade(t *testing.T) {
+	t.Parallel()
 	// A port that was just free: connecting is refused, so the request certainly never left.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -206,6 +210,7 @@ func TestCreateRetriedWhenTheConnectionWasNeverMade(t *testing.T) {
 }
 
 func TestDoGivesUpAtOnce(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name           string
 		fault          atlastest.Fault
@@ -247,6 +252,7 @@ func TestDoGivesUpAtOnce(t *testing.T) {
 }
 
 func TestMaxAttemptsOneMeansOneRequest(t *testing.T) {
+	t.Parallel()
 	for _, f := range []atlastest.Fault{{Status: 503}, {Status: 429, RetryAfter: time.Second}} {
 		srv, c := fakeWithJob(t, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1}))
 		slept := recordSleeps(c)
@@ -260,6 +266,7 @@ func TestMaxAttemptsOneMeansOneRequest(t *testing.T) {
 }
 
 func TestDefaultRetryPolicy(t *testing.T) {
+	t.Parallel()
 	srv, c := fakeWithJob(t)
 	slept := recordSleeps(c)
 	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: 500, Times: 10})
@@ -276,6 +283,7 @@ func TestDefaultRetryPolicy(t *testing.T) {
 }
 
 func TestBackoffSleepEndsWithTheContext(t *testing.T) {
+	t.Parallel()
 	srv, c := fakeWithJob(t, atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Hour, MaxBackoff: time.Hour}))
 	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteGetExport, Status: 503})
 	ctx, cancel := context.WithCancel(t.Context())
@@ -303,6 +311,7 @@ func TestBackoffSleepEndsWithTheContext(t *testing.T) {
 }
 
 func TestWithRateLimit(t *testing.T) {
+	t.Parallel()
 	// One request an hour: the grant is not limited, the first Get passes on the burst, the
 	// second must wait past any short deadline.
 	srv, c := fakeWithJob(t, atlas.WithRateLimit(rate.Every(time.Hour), 1))
@@ -342,6 +351,7 @@ func debugLog(buf *bytes.Buffer) atlas.Option {
 }
 
 func TestWithLoggerOneRecordPerAttempt(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	srv, c := fakeWithJob(t, debugLog(&buf), atlas.WithRetry(fastRetry))
 	slept := recordSleeps(c)
@@ -382,6 +392,7 @@ func TestWithLoggerOneRecordPerAttempt(t *testing.T) {
 }
 
 func TestWithLoggerNeverLogsCredentials(t *testing.T) {
+	t.Parallel()
 	// A 500, then the credential refused: each attempt is logged, none with a credential.
 	for name, tt := range map[string]struct {
 		opt     func(*atlastest.Server) atlas.Option
@@ -410,6 +421,7 @@ func TestWithLoggerNeverLogsCredentials(t *testing.T) {
 }
 
 func TestWithLoggerRespectsTheLevel(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	_, c := fakeWithJob(t, atlas.WithLogger(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))))
 	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
@@ -418,6 +430,7 @@ func TestWithLoggerRespectsTheLevel(t *testing.T) {
 }
 
 func TestNoLoggingWithoutALogger(t *testing.T) {
+	t.Parallel()
 	// slog.Default must not receive the SDK's records unless the caller asked for them.
 	var buf bytes.Buffer
 	saved := slog.Default()

@@ -18,6 +18,7 @@ import (
 // digest_test.go has the behaviour on the wire.
 
 func TestParseChallenge(t *testing.T) {
+	t.Parallel()
 	for name, tt := range map[string]struct {
 		values []string
 		want   *challenge
@@ -50,6 +51,7 @@ func TestParseChallenge(t *testing.T) {
 }
 
 func TestAuthParams(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		in   string
 		want map[string]string
@@ -93,6 +95,7 @@ func digestResponse(algorithm, user, realm, password, method, uri, nonce, nc, cn
 }
 
 func TestDigestSignAgreesWithRFC7616(t *testing.T) {
+	t.Parallel()
 	// The example of RFC 7616 section 3.9.1 checks the test's own computation first.
 	const (
 		realm  = "http-auth@example.org"

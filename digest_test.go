@@ -160,6 +160,7 @@ func randomHex(n int) string {
 }
 
 func TestParseDigestParams(t *testing.T) {
+	t.Parallel()
 	got := parseDigestParams(`username="a b", realm="MMS Public API", nc=00000001, qop=auth, uri="/x?a=1,2", response="ff"`)
 	assert.Equal(t, map[string]string{
 		"username": "a b", "realm": "MMS Public API", "nc": "00000001", "qop": "auth", "uri": "/x?a=1,2", "response": "ff",
@@ -167,6 +168,7 @@ func TestParseDigestParams(t *testing.T) {
 }
 
 func TestDigestSignaturesVerifyIndependently(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	d := newDigestServer(testPublicKey, testPrivateKey)
 	srv.Mux.Handle(jobPath, d.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -212,6 +214,7 @@ func TestDigestSteadyStateIsOneRequestPerCall(t *testing.T) {
 }
 
 func TestDigestWrongKeyIsRefusedAfterOneSignedRequest(t *testing.T) {
+	t.Parallel()
 	srv := authFake(t)
 	const wrongKey = "canary-wrong-key-0c7a"
 	c := authClient(t, srv.URL, atlas.WithDigest(testPublicKey, wrongKey))
@@ -223,6 +226,7 @@ func TestDigestWrongKeyIsRefusedAfterOneSignedRequest(t *testing.T) {
 }
 
 func TestDigestCreateIsSignedWithItsBody(t *testing.T) {
+	t.Parallel()
 	srv := authFake(t)
 	c := authClient(t, srv.URL, atlas.WithDigest(testPublicKey, testPrivateKey))
 
@@ -263,6 +267,7 @@ func TestDigestUnderLoadWithShortLivedNonces(t *testing.T) {
 // A nonce can go stale again before the client answers: it is answered again, up to three
 // times, and then the refusal is final.
 func TestDigestStaleNoncesAreAnsweredABoundedNumberOfTimes(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		again    int // how many stale answers the server makes stale again at once
 		requests int // the call's

@@ -33,6 +33,7 @@ func assertOperationOnce(t *testing.T, err error, method, path string) {
 }
 
 func TestErrorsNameTheOperationOnce(t *testing.T) {
+	t.Parallel()
 	const unknown = "0123456789abcdef01234567"
 	unknownPath := exportsPath + "/" + unknown
 	t.Run("an API error", func(t *testing.T) {
@@ -98,6 +99,7 @@ func TestErrorsNameTheOperationOnce(t *testing.T) {
 }
 
 func TestRequestErrorUnwrapsToItsCause(t *testing.T) {
+	t.Parallel()
 	cause := &atlas.APIError{StatusCode: 404, ErrorCode: "RESOURCE_NOT_FOUND", Detail: "gone"}
 	err := fmt.Errorf("exporting: %w", &atlas.RequestError{Method: "GET", Path: jobPath, Err: cause})
 	assert.ErrorIs(t, err, atlas.ErrNotFound)
@@ -110,12 +112,14 @@ func TestRequestErrorUnwrapsToItsCause(t *testing.T) {
 }
 
 func TestInvalidArgumentError(t *testing.T) {
+	t.Parallel()
 	err := error(&atlas.InvalidArgumentError{Name: "groupID", Reason: "is empty"})
 	assert.ErrorIs(t, err, atlas.ErrInvalidArgument)
 	assert.Equal(t, "atlas: invalid groupID: is empty", err.Error())
 }
 
 func TestGrantErrorTemporary(t *testing.T) {
+	t.Parallel()
 	dial := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	tests := []struct {
 		name string
@@ -145,6 +149,7 @@ func TestGrantErrorTemporary(t *testing.T) {
 }
 
 func TestWaitErrorsSayWhatEnded(t *testing.T) {
+	t.Parallel()
 	job := &atlas.ExportJob{ID: testExportID, State: atlas.ExportStateFailed,
 		StateReason: &atlas.StateReason{ErrorCode: "EXPORT_FAILED", Message: "bucket access denied"}}
 	var err error = &atlas.ExportFailedError{Job: job}

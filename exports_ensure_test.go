@@ -17,6 +17,7 @@ import (
 var ensureReq = &atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket}
 
 func TestExportsEnsureReturnsAnExistingJobUnlessItFailed(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		state atlas.ExportState
 		reuse bool
@@ -54,6 +55,7 @@ func TestExportsEnsureReturnsAnExistingJobUnlessItFailed(t *testing.T) {
 }
 
 func TestExportsEnsureCreatesWhenThereIsNone(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	job, err := f.client.Exports.Ensure(t.Context(), testGroupID, testCluster, &atlas.CreateExportJobRequest{
 		SnapshotID: testSnapshot, ExportBucketID: testBucket, CustomData: []atlas.Label{{Key: "run", Value: "nightly"}},
@@ -93,6 +95,7 @@ func TestExportsEnsureWalksEveryPage(t *testing.T) {
 }
 
 func TestExportsEnsureDoesNotCreateWhenTheListFails(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	f.srv.InjectFault(atlastest.Fault{Route: atlastest.RouteListExports, Status: http.StatusForbidden})
 	job, err := f.client.Exports.Ensure(t.Context(), testGroupID, testCluster, ensureReq)

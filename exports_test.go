@@ -18,6 +18,7 @@ import (
 )
 
 func TestExportsGet(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	stored := atlas.ExportJob{
 		ID: testExportID, SnapshotID: testSnapshot, ExportBucketID: testBucket,
@@ -41,6 +42,7 @@ func TestExportsGet(t *testing.T) {
 }
 
 func TestExportsGetRefusesBadArgumentsWithoutARequest(t *testing.T) {
+	t.Parallel()
 	var nilCtx context.Context
 	tests := []struct {
 		name                       string
@@ -87,6 +89,7 @@ func TestExportsGetRefusesBadArgumentsWithoutARequest(t *testing.T) {
 }
 
 func TestExportsGetUnknownJobIsNotFound(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	job, err := f.client.Exports.Get(t.Context(), testGroupID, testCluster, testOtherID)
 	assert.Nil(t, job)
@@ -99,12 +102,14 @@ func TestExportsGetUnknownJobIsNotFound(t *testing.T) {
 }
 
 func TestExportsGetAnswerAboutAnotherJobIsInvalidResponse(t *testing.T) {
+	t.Parallel()
 	assertAnotherIDRefused(t, jobJSON, func(c *atlas.Client) (any, error) {
 		return c.Exports.Get(t.Context(), testGroupID, testCluster, testOtherID)
 	})
 }
 
 func TestExportsGetEscapingAndBasePath(t *testing.T) {
+	t.Parallel()
 	// A base URL with a path (a proxy in front of Atlas, say) is kept as a prefix, escaped
 	// as it was given, and the request line carries exactly the documented path after it.
 	srv := newServer(t)
@@ -124,6 +129,7 @@ func TestExportsGetEscapingAndBasePath(t *testing.T) {
 }
 
 func TestExportsGetMalformedSuccessBody(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, contentType, body string
 	}{
@@ -183,6 +189,7 @@ func TestExportsGetEndsWithTheContext(t *testing.T) {
 }
 
 func TestExportsGetConcurrent(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	f.srv.AddExportJob(testGroupID, testCluster, &atlas.ExportJob{ID: testExportID, ExportBucketID: testBucket})
 	const n = 50
@@ -194,6 +201,7 @@ func TestExportsGetConcurrent(t *testing.T) {
 }
 
 func TestExportsGetRefusesRedirects(t *testing.T) {
+	t.Parallel()
 	// The other server stands for wherever a hostile or misconfigured proxy points: it must
 	// not receive the request, nor the credential that would come with it.
 	elsewhere := newServer(t)
@@ -222,6 +230,7 @@ func TestExportsGetRefusesRedirects(t *testing.T) {
 }
 
 func TestExportsCreateSendsExactlyTheRequestDocument(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		labels []atlas.Label
@@ -263,6 +272,7 @@ var createCalls = map[string]func(context.Context, *atlas.Client, string, string
 }
 
 func TestExportsCreateAndEnsureRefuseBadArgumentsWithoutARequest(t *testing.T) {
+	t.Parallel()
 	good := atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket}
 	with := func(change func(*atlas.CreateExportJobRequest)) *atlas.CreateExportJobRequest {
 		r := good
@@ -300,6 +310,7 @@ func TestExportsCreateAndEnsureRefuseBadArgumentsWithoutARequest(t *testing.T) {
 // to a bucket it does not know (404), and of a snapshot that is not completed (400), after
 // the client's own checks passed. Each is a typed error the caller can branch on.
 func TestExportsCreateAndEnsureSurfaceTheServersRefusals(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		snapshotID string
@@ -402,6 +413,7 @@ func TestExportsCreateIsRepeatedOnlyWhenRefusedUnprocessed(t *testing.T) {
 // TestExportsCreateOverDigest creates, lists and waits with an API key, the other auth
 // scheme: the digest handshake does not create a second job.
 func TestExportsCreateOverDigest(t *testing.T) {
+	t.Parallel()
 	f := setup(t, atlastest.WithAutoAdvance())
 	c := f.connect(t, atlas.WithDigest(f.srv.PublicKey, f.srv.PrivateKey), 0)
 	recordSleeps(c)

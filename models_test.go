@@ -28,6 +28,7 @@ func roundTrip[T any](t *testing.T, doc string) *T {
 var selfLink = []atlas.Link{{Href: "https://cloud.mongodb.com/api/atlas", Rel: "self"}}
 
 func TestExportJobRoundTrip(t *testing.T) {
+	t.Parallel()
 	job := roundTrip[atlas.ExportJob](t, jobJSON)
 	assert.Equal(t, &atlas.ExportJob{
 		ID:             testExportID,
@@ -50,6 +51,7 @@ func TestExportJobRoundTrip(t *testing.T) {
 }
 
 func TestExportBucketRoundTripsTheSpecExamples(t *testing.T) {
+	t.Parallel()
 	// The spec's response examples of the three providers; the id is "_id" on the wire.
 	for _, tc := range []struct {
 		name string
@@ -81,6 +83,7 @@ func TestExportBucketRoundTripsTheSpecExamples(t *testing.T) {
 }
 
 func TestSnapshotRoundTripsBothShapes(t *testing.T) {
+	t.Parallel()
 	// Every field of DiskBackupReplicaSet and of DiskBackupShardedClusterSnapshot, with the
 	// spec's example values where it gives them.
 	for _, tc := range []struct {
@@ -123,6 +126,7 @@ func TestSnapshotRoundTripsBothShapes(t *testing.T) {
 }
 
 func TestModelsKeepWhatANewerServerSends(t *testing.T) {
+	t.Parallel()
 	// Unknown values are data, unknown fields are ignored, and what is absent stays absent.
 	const future = `"fieldFromTheFuture":{"nested":[1,2,3]}`
 	var job atlas.ExportJob
@@ -148,6 +152,7 @@ func TestModelsKeepWhatANewerServerSends(t *testing.T) {
 }
 
 func TestExportStateIsTerminal(t *testing.T) {
+	t.Parallel()
 	for state, want := range map[atlas.ExportState]bool{
 		atlas.ExportStateQueued:     false,
 		atlas.ExportStateInProgress: false,
@@ -162,6 +167,7 @@ func TestExportStateIsTerminal(t *testing.T) {
 }
 
 func TestSnapshotStatusIsTerminal(t *testing.T) {
+	t.Parallel()
 	for status, want := range map[atlas.SnapshotStatus]bool{
 		atlas.SnapshotStatusQueued:     false,
 		atlas.SnapshotStatusInProgress: false,

@@ -21,6 +21,7 @@ import (
 // Base URLs are checked in baseurl_test.go.
 
 func TestNewClientRefuses(t *testing.T) {
+	t.Parallel()
 	token := atlas.WithAccessToken(canaryAccessToken)
 	digest := atlas.WithDigest(canaryPublicKey, canaryPrivateKey)
 	tests := []struct {
@@ -69,6 +70,7 @@ func TestNewClientRefuses(t *testing.T) {
 }
 
 func TestNewClientSkipsNilOptions(t *testing.T) {
+	t.Parallel()
 	// A nil option is skipped, so optional settings can be built conditionally.
 	c, err := atlas.NewClient(nil, atlas.WithAccessToken(canaryAccessToken), nil)
 	require.NoError(t, err)
@@ -92,6 +94,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestWithHTTPClientUsesButNeverModifiesTheCallersClient(t *testing.T) {
+	t.Parallel()
 	defaultClient := *http.DefaultClient
 	defaultTransport := http.DefaultTransport
 
@@ -134,6 +137,7 @@ func TestWithHTTPClientUsesButNeverModifiesTheCallersClient(t *testing.T) {
 }
 
 func TestWithHTTPClientTimeoutApplies(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	released := make(chan struct{})
 	t.Cleanup(func() { close(released) })
@@ -155,6 +159,7 @@ func TestWithHTTPClientTimeoutApplies(t *testing.T) {
 }
 
 func TestWithUserAgent(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var got atomic.Value
 	srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, r *http.Request) {
@@ -216,6 +221,7 @@ func TestFakeClientRateLimitKeepsAFleetInsideTheServersBudget(t *testing.T) {
 }
 
 func TestFakeRateLimitWithoutAClientLimitIsTypedAndCarriesTheHeaders(t *testing.T) {
+	t.Parallel()
 	srv, c, _ := rateLimitedFake(t, atlastest.WithRateLimit(0.001, 2))
 	for range 2 {
 		require.NoError(t, getTestJob(t.Context(), c))

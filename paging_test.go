@@ -155,6 +155,7 @@ func TestListSendsThePagingQuery(t *testing.T) {
 }
 
 func TestListPagesHoldEveryItemOnceInOrder(t *testing.T) {
+	t.Parallel()
 	for _, l := range listers {
 		t.Run(l.name, func(t *testing.T) {
 			f := setup(t)
@@ -175,6 +176,7 @@ func TestListPagesHoldEveryItemOnceInOrder(t *testing.T) {
 }
 
 func TestListAndAllRefuseBadArgumentsWithoutARequest(t *testing.T) {
+	t.Parallel()
 	var nilCtx context.Context
 	for _, tc := range []struct {
 		ctx   context.Context
@@ -209,6 +211,7 @@ func TestListAndAllRefuseBadArgumentsWithoutARequest(t *testing.T) {
 }
 
 func TestAllWalksEveryPageInOrder(t *testing.T) {
+	t.Parallel()
 	for _, l := range listers {
 		t.Run(l.name, func(t *testing.T) {
 			f := setup(t)
@@ -226,6 +229,7 @@ func TestAllWalksEveryPageInOrder(t *testing.T) {
 }
 
 func TestAllStartsAtPageNum(t *testing.T) {
+	t.Parallel()
 	for _, l := range listers {
 		t.Run(l.name, func(t *testing.T) {
 			f := setup(t)
@@ -238,6 +242,7 @@ func TestAllStartsAtPageNum(t *testing.T) {
 }
 
 func TestAllFetchesNoPageAfterTheLoopBreaks(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		take, pages int
 	}{
@@ -264,6 +269,7 @@ func TestAllFetchesNoPageAfterTheLoopBreaks(t *testing.T) {
 }
 
 func TestAllYieldsAFailedPageOnceAndStops(t *testing.T) {
+	t.Parallel()
 	for _, l := range listers {
 		t.Run(l.name, func(t *testing.T) {
 			f := setup(t)
@@ -294,6 +300,7 @@ func TestAllYieldsAFailedPageOnceAndStops(t *testing.T) {
 // All fetches exactly the pages that hold items: it never stops early while a page is full
 // and totalCount says more remain, with or without a next link.
 func TestAllTrustsTheCountAndTheLinks(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		items    int
@@ -358,6 +365,7 @@ func fakePage(pageNum, size, total int, count bool, links string) string {
 // TestAllEndsWhenTheServerIgnoresPageNum: a server that answers every page with the first,
 // full and without links or count, would otherwise be walked forever.
 func TestAllEndsWhenTheServerIgnoresPageNum(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Mux.HandleFunc(exportsPath, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, fakePage(1, 3, 100, false, "none"))

@@ -359,6 +359,7 @@ func (f *failureLog) Errorf(format string, args ...any) { fmt.Fprintf(f, format,
 // clients' Format ignored), after each has used its credential: a service account holds its
 // granted token, a digest client its challenge.
 func TestReflectionSeesNoCredential(t *testing.T) {
+	t.Parallel()
 	for _, mode := range authModes() {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := newFront(t, nil, func(w http.ResponseWriter, r *http.Request) { serveJob(w, r) })
@@ -402,6 +403,7 @@ func TestReflectionSeesNoCredential(t *testing.T) {
 }
 
 func TestClientPrintsNoCredential(t *testing.T) {
+	t.Parallel()
 	for _, mode := range authModes() {
 		t.Run(mode.name, func(t *testing.T) {
 			c, err := atlas.NewClient(atlas.WithBaseURL("http://127.0.0.1:1"), mode.option)

@@ -19,6 +19,7 @@ import (
 const clustersPath = "/api/atlas/v2/groups/" + testGroupID + "/clusters"
 
 func TestDoRefusesABadRequest(t *testing.T) {
+	t.Parallel()
 	ok := atlas.Request{Method: http.MethodGet, Path: clustersPath, Version: "2023-01-01"}
 	with := func(change func(*atlas.Request)) *atlas.Request {
 		r := ok
@@ -70,6 +71,7 @@ func TestDoRefusesABadRequest(t *testing.T) {
 }
 
 func TestDoSendsTheRequest(t *testing.T) {
+	t.Parallel()
 	const version = "2024-05-30"
 	const mediaType = "application/vnd.atlas." + version + "+json"
 	body := map[string]any{"name": "Cluster1", "n": 3}
@@ -108,6 +110,7 @@ func TestDoSendsTheRequest(t *testing.T) {
 }
 
 func TestDoDecodesTheAnswer(t *testing.T) {
+	t.Parallel()
 	const answer = `{"results":[{"name":"Cluster0","paused":false}],"totalCount":1}`
 	srv := newServer(t)
 	srv.Mux.HandleFunc(clustersPath, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, answer) })
@@ -144,6 +147,7 @@ func TestDoDecodesTheAnswer(t *testing.T) {
 }
 
 func TestDoRetriesByMethod(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		method   string
 		status   int
@@ -244,6 +248,7 @@ func nilContextCalls(c *atlas.Client) map[string]func() (any, error) {
 }
 
 func TestNilContextIsAnInvalidArgument(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	srv.Mux.HandleFunc("/", serveJob)
 	c := newClient(t, srv)
@@ -265,6 +270,7 @@ func TestNilContextIsAnInvalidArgument(t *testing.T) {
 }
 
 func TestGetAnsweringAboutAnotherResourceIsInvalid(t *testing.T) {
+	t.Parallel()
 	// A server, or something between, that answers with another document than the one asked
 	// for is not answering the question: the caller must not act on it.
 	const other = "0123456789abcdef01234567"

@@ -26,6 +26,7 @@ func minJitter(time.Duration) time.Duration   { return 0 }
 func maxJitter(n time.Duration) time.Duration { return n - 1 }
 
 func TestRetryPolicyWithDefaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		given     RetryPolicy
@@ -53,6 +54,7 @@ func TestRetryPolicyWithDefaults(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	p := RetryPolicy{MaxAttempts: 10, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
 	ms := time.Millisecond
 	tests := []struct {
@@ -115,6 +117,7 @@ func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
 
 func TestRetryable(t *testing.T) {
+	t.Parallel()
 	grant := func(status int, retryAfter time.Duration) error {
 		return &GrantError{RetryAfter: retryAfter, Err: &APIError{StatusCode: status, RetryAfter: retryAfter}}
 	}
@@ -182,6 +185,7 @@ func TestRetryable(t *testing.T) {
 }
 
 func TestDecide(t *testing.T) {
+	t.Parallel()
 	p := RetryPolicy{MaxAttempts: 3, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
 	noDeadline := time.Duration(-1)
 	tests := []struct {
@@ -230,6 +234,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestTimeLeft(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, time.Duration(-1), timeLeft(t.Context()), "no deadline")
 	past, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
 	defer cancel()
@@ -242,6 +247,7 @@ func TestTimeLeft(t *testing.T) {
 }
 
 func TestSleepContext(t *testing.T) {
+	t.Parallel()
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
 	assert.ErrorIs(t, sleepContext(cancelled, time.Hour), context.Canceled, "ends with the context")
@@ -252,6 +258,7 @@ func TestSleepContext(t *testing.T) {
 }
 
 func TestRetryableStatusesAreTheOnesDocumented(t *testing.T) {
+	t.Parallel()
 	// RetryPolicy's doc comment lists 429, 500, 502, 503 and 504; no other status in the
 	// registry's range is retried.
 	var retried []int

@@ -15,6 +15,7 @@ import (
 // expires_in, what counts as a token. serviceaccount_test.go has the behaviour on the wire.
 
 func TestRenewAt(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tt := range []struct {
 		lifetime, want time.Duration
@@ -33,6 +34,7 @@ func TestRenewAt(t *testing.T) {
 }
 
 func TestParseExpiresIn(t *testing.T) {
+	t.Parallel()
 	const year = 365 * 24 * time.Hour
 	for _, tt := range []struct {
 		raw  string
@@ -69,6 +71,7 @@ func TestParseExpiresIn(t *testing.T) {
 }
 
 func TestParseTokenAnswer(t *testing.T) {
+	t.Parallel()
 	const tok = "canary-token-19fe"
 	for _, tt := range []struct {
 		body     string

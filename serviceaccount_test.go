@@ -96,6 +96,7 @@ func saFake(t *testing.T, opts ...atlastest.Option) (*atlastest.Server, *atlas.C
 }
 
 func TestServiceAccountGrantOnTheWire(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ts := newTokenServer(t, srv, 3600)
 	srv.Mux.Handle(jobPath, ts.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -116,6 +117,7 @@ func TestServiceAccountGrantOnTheWire(t *testing.T) {
 }
 
 func TestServiceAccountSecretWithReservedCharacters(t *testing.T) {
+	t.Parallel()
 	const secret = "s3cr:t+/%20 &="
 	srv := authFake(t, atlastest.WithServiceAccount(testClientID, secret))
 	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, secret))
@@ -123,6 +125,7 @@ func TestServiceAccountSecretWithReservedCharacters(t *testing.T) {
 }
 
 func TestServiceAccountOneGrantForFiftyGoroutines(t *testing.T) {
+	t.Parallel()
 	srv, c, _ := saFake(t)
 	getTogether(t, c, 50)
 	assert.Equal(t, 1, srv.Requests(atlastest.RouteToken), "fifty goroutines share one grant")
@@ -130,6 +133,7 @@ func TestServiceAccountOneGrantForFiftyGoroutines(t *testing.T) {
 }
 
 func TestServiceAccountRenewsBeforeExpiry(t *testing.T) {
+	t.Parallel()
 	srv, c, clock := saFake(t) // tokens live an hour
 	require.NoError(t, getTestJob(t.Context(), c))
 	clock.Advance(30 * time.Minute)
@@ -147,6 +151,7 @@ func TestServiceAccountRenewsBeforeExpiry(t *testing.T) {
 // A token the API refuses is replaced only once it has been in use for MinGrantInterval:
 // one refused right after its grant would be refused again (a missing role, say).
 func TestServiceAccountRefusedTokenIsReplacedOnlyOnceItIsOld(t *testing.T) {
+	t.Parallel()
 	srv, c, clock := saFake(t)
 	require.NoError(t, getTestJob(t.Context(), c))
 	srv.RevokeTokens()
@@ -238,6 +243,7 @@ func TestServiceAccountTokenWithoutALifetimeIsKept(t *testing.T) {
 // A grant refused for its credentials is a *GrantError that matches the endpoint's status,
 // and is not asked again for MinGrantInterval: calls fail at once with the same error.
 func TestServiceAccountRefusedGrantFailsFast(t *testing.T) {
+	t.Parallel()
 	srv, _, clock := saFake(t)
 	const wrongSecret = "canary-wrong-secret-a4d9"
 	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, wrongSecret))
@@ -272,6 +278,7 @@ func TestServiceAccountRefusedGrantFailsFast(t *testing.T) {
 }
 
 func TestServiceAccountGrantRetriedAfterServerError(t *testing.T) {
+	t.Parallel()
 	srv, c, _ := saFake(t)
 	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteToken, Status: http.StatusServiceUnavailable})
 	slept := recordSleeps(c)
@@ -286,6 +293,7 @@ func TestServiceAccountGrantRetriedAfterServerError(t *testing.T) {
 }
 
 func TestServiceAccountGrantHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		retryAfter time.Duration
 		waits      []time.Duration
@@ -360,6 +368,7 @@ func (f *inFlightTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // A token endpoint that answers 200 with something other than a bearer token: the grant
 // fails with ErrInvalidResponse, quoting nothing of the answer, which may echo a credential.
 func TestServiceAccountAnswerThatIsNoToken(t *testing.T) {
+	t.Parallel()
 	const granted = "canary-granted-token-6b1f"
 	for name, body := range map[string]string{
 		"html":                    "<html><body>Sign in</body></html>",

@@ -33,6 +33,7 @@ func addSharded(f *fixture) {
 }
 
 func TestSnapshotsGet(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	snap, err := f.client.Snapshots.Get(t.Context(), testGroupID, testCluster, testSnapshot)
 	require.NoError(t, err)
@@ -50,6 +51,7 @@ func TestSnapshotsGet(t *testing.T) {
 }
 
 func TestSnapshotsReplicaSetAndShardedAreKeptApart(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	addSharded(f)
 	ctx := t.Context()
@@ -84,6 +86,7 @@ func TestSnapshotsReplicaSetAndShardedAreKeptApart(t *testing.T) {
 }
 
 func TestSnapshotsAnswerAboutAnotherSnapshotIsInvalidResponse(t *testing.T) {
+	t.Parallel()
 	doc := `{"id":"` + testOtherID + `","status":"completed"}`
 	t.Run("Get", func(t *testing.T) {
 		assertAnotherIDRefused(t, doc, func(c *atlas.Client) (any, error) {
@@ -98,6 +101,7 @@ func TestSnapshotsAnswerAboutAnotherSnapshotIsInvalidResponse(t *testing.T) {
 }
 
 func TestSnapshotsTake(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		req  *atlas.TakeSnapshotRequest
@@ -126,6 +130,7 @@ func TestSnapshotsTake(t *testing.T) {
 }
 
 func TestSnapshotsRefuseBadArgumentsWithoutARequest(t *testing.T) {
+	t.Parallel()
 	type call = func(ctx context.Context, c *atlas.Client, group, cluster, id string) (any, error)
 	calls := map[string]call{
 		"Get": func(ctx context.Context, c *atlas.Client, g, cl, id string) (any, error) {
@@ -186,6 +191,7 @@ func TestSnapshotsRefuseBadArgumentsWithoutARequest(t *testing.T) {
 }
 
 func TestSnapshotsLatest(t *testing.T) {
+	t.Parallel()
 	f := setup(t) // testSnapshot: completed, taken at testCreatedAt
 	add := func(status atlas.SnapshotStatus, age time.Duration) string {
 		return f.srv.AddSnapshot(testGroupID, testCluster, &atlas.Snapshot{Status: status, CreatedAt: testCreatedAt.Add(-age)})
@@ -207,6 +213,7 @@ func TestSnapshotsLatest(t *testing.T) {
 }
 
 func TestSnapshotsLatestWithoutACompletedSnapshotIsNotFound(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	f.srv.FailSnapshot(testSnapshot)
 	f.srv.AddSnapshot(testGroupID, testCluster, &atlas.Snapshot{Status: atlas.SnapshotStatusQueued})

@@ -85,6 +85,7 @@ func TestRedirectsAreRefused(t *testing.T) {
 // TestTokenEndpointRedirectIsRefused makes the token endpoint redirect: the client secret must
 // not follow it, and no API request goes out without a token.
 func TestTokenEndpointRedirectIsRefused(t *testing.T) {
+	t.Parallel()
 	var elsewhere atomic.Int32
 	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
 	t.Cleanup(other.Close)
@@ -183,6 +184,7 @@ func (f *failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 }
 
 func TestDefaultTransportIsTheSDKsOwn(t *testing.T) {
+	t.Parallel()
 	// Not parallel: it swaps a global, and restores it before any parallel test runs.
 	saved := http.DefaultTransport
 	failing := &failingTransport{}
@@ -223,6 +225,7 @@ func rawServer(t *testing.T, respond func(r *http.Request) string) string {
 // whose broken part holds the credential the request carried: net/http's error quotes it,
 // and the SDK must not pass it on.
 func TestMalformedResponsesQuotingACredential(t *testing.T) {
+	t.Parallel()
 	const granted = "CANARY-GRANTED-TOKEN-c06b4d"
 	grant := `{"access_token":"` + granted + `","token_type":"Bearer","expires_in":3600}`
 	malformed := map[string]func(cred string) string{

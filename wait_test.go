@@ -107,6 +107,7 @@ func runWait[T any](o waitOpts, state func(*T) string, onProgress *func(*T), wai
 // interval grows by half while nothing changes, up to the cap, and returns to the poll
 // interval after a change.
 func TestWaitIntervalGrowsWhileNothingChangesAndResetsOnProgress(t *testing.T) {
+	t.Parallel()
 	const s, ms = time.Second, time.Millisecond
 	for _, tc := range []struct {
 		name    string
@@ -249,6 +250,7 @@ func TestWaitEndsWithTheContextOrMaxWait(t *testing.T) {
 }
 
 func TestWaitReturnsAFailedPollsError(t *testing.T) {
+	t.Parallel()
 	for _, w := range waiters {
 		t.Run(w.name+"/first poll", func(t *testing.T) {
 			f := setup(t)
@@ -274,6 +276,7 @@ func TestWaitReturnsAFailedPollsError(t *testing.T) {
 }
 
 func TestWaitRefusesBadOptionsWithoutARequest(t *testing.T) {
+	t.Parallel()
 	var nilCtx context.Context
 	for _, tc := range []struct {
 		name  string
@@ -311,6 +314,7 @@ type exportPoll struct {
 }
 
 func TestExportsWaitReportsProgressUntilSuccess(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	id := f.srv.AddExportJob(testGroupID, testCluster, &atlas.ExportJob{
 		SnapshotID: testSnapshot, ExportBucketID: testBucket, State: atlas.ExportStateQueued,
@@ -344,6 +348,7 @@ func TestExportsWaitReportsProgressUntilSuccess(t *testing.T) {
 }
 
 func TestExportsWaitEndsWithTheFailureReason(t *testing.T) {
+	t.Parallel()
 	reason := atlas.StateReason{ErrorCode: "EXPORT_BUCKET_ACCESS_DENIED", Message: "Access to the S3 bucket was denied."}
 	for _, tc := range []struct {
 		name   string
@@ -385,6 +390,7 @@ func TestExportsWaitEndsWithTheFailureReason(t *testing.T) {
 }
 
 func TestSnapshotsWaitEndsFailed(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	id := f.srv.AddSnapshot(testGroupID, testCluster, &atlas.Snapshot{Status: atlas.SnapshotStatusInProgress})
 	polls := 0
@@ -407,6 +413,7 @@ func TestSnapshotsWaitEndsFailed(t *testing.T) {
 }
 
 func TestSnapshotsWaitEndsCompleted(t *testing.T) {
+	t.Parallel()
 	f := setup(t, atlastest.WithAutoAdvance())
 	taken, err := f.client.Snapshots.Take(t.Context(), testGroupID, testCluster, nil)
 	require.NoError(t, err)
@@ -422,6 +429,7 @@ func TestSnapshotsWaitEndsCompleted(t *testing.T) {
 
 // TestWaitKeepsWaitingThroughAnUnknownState: a state from a newer server is not terminal.
 func TestWaitKeepsWaitingThroughAnUnknownState(t *testing.T) {
+	t.Parallel()
 	for _, w := range waiters {
 		t.Run(w.name, func(t *testing.T) {
 			f := setup(t)
