@@ -430,7 +430,7 @@ func TestWithLoggerRespectsTheLevel(t *testing.T) {
 }
 
 func TestNoLoggingWithoutALogger(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it swaps slog's default, and restores it before any parallel test runs.
 	// slog.Default must not receive the SDK's records unless the caller asked for them.
 	var buf bytes.Buffer
 	saved := slog.Default()

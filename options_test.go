@@ -191,6 +191,7 @@ func rateLimitedFake(t *testing.T, opts ...atlastest.Option) (*atlastest.Server,
 }
 
 func TestFakeClientRateLimitKeepsAFleetInsideTheServersBudget(t *testing.T) {
+	t.Parallel()
 	// The fake allows bursts of 3 and refills one every 25ms. Six goroutines at once overrun
 	// it; the same six behind a client limit of one request per 50ms do not.
 	fleet := func(t *testing.T, opts ...atlas.Option) (refused int) {

@@ -184,7 +184,6 @@ func (f *failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 }
 
 func TestDefaultTransportIsTheSDKsOwn(t *testing.T) {
-	t.Parallel()
 	// Not parallel: it swaps a global, and restores it before any parallel test runs.
 	saved := http.DefaultTransport
 	failing := &failingTransport{}

@@ -111,7 +111,9 @@ func TestSubprocessStopsOnSIGINT(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-addr", "127.0.0.1:0", "-jobs", writeJobs(t), "-auto-advance")
-	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	// Under -race the subprocess would sleep a second at exit, waiting for reports that
+	// its parent's run of the same code already collects.
+	cmd.Env = append(os.Environ(), runMainEnv+"=1", "GORACE=atexit_sleep_ms=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
