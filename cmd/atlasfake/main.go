@@ -37,6 +37,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -137,9 +138,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		opts = append(opts, atlastest.WithRateLimit(rate.Limit(*ratePerSecond), *burst))
 	}
 	srv := atlastest.NewServer(opts...)
-	fmt.Fprintf(stdout, "URL=%s\nPUBLIC_KEY=%s\nPRIVATE_KEY=%s\nCLIENT_ID=%s\nCLIENT_SECRET=%s\n",
-		srv.URL, srv.PublicKey, srv.PrivateKey, srv.ClientID, srv.ClientSecret)
-	seeds.apply(srv, stdout)
+	// Seed before announcing the URL: whoever reads it may call at once.
+	var seeded bytes.Buffer
+	seeds.apply(srv, &seeded)
+	fmt.Fprintf(stdout, "URL=%s\nPUBLIC_KEY=%s\nPRIVATE_KEY=%s\nCLIENT_ID=%s\nCLIENT_SECRET=%s\n%s",
+		srv.URL, srv.PublicKey, srv.PrivateKey, srv.ClientID, srv.ClientSecret, seeded.Bytes())
 	fmt.Fprintf(stderr, "atlasfake: serving %s with %d seeded entries; interrupt to stop\n", srv.URL, seeds.count())
 
 	<-ctx.Done()
