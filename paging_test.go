@@ -42,9 +42,12 @@ type lister struct {
 }
 
 // pageIDs turns a page of a List into what the tests compare.
-func pageIDs[T any](results []*T, total int, links []atlas.Link, id func(*T) string) listed {
-	p := listed{total: total, links: links}
-	for _, v := range results {
+func pageIDs[T any](page *atlas.Page[T], id func(*T) string) listed {
+	if page == nil {
+		return listed{}
+	}
+	p := listed{total: page.TotalCount, links: page.Links}
+	for _, v := range page.Results {
 		p.ids = append(p.ids, id(v))
 	}
 	return p
@@ -79,10 +82,7 @@ var listers = []lister{{
 	add: func(f *fixture, n int) []string { return f.addJobs(n, atlas.ExportJob{ExportBucketID: testBucket}) },
 	list: func(ctx context.Context, c *atlas.Client, g string, o *atlas.ListOptions) (listed, error) {
 		p, err := c.Exports.List(ctx, g, testCluster, o)
-		if err != nil {
-			return listed{}, err
-		}
-		return pageIDs(p.Results, p.TotalCount, p.Links, jobID), nil
+		return pageIDs(p, jobID), err
 	},
 	all: func(ctx context.Context, c *atlas.Client, g string, o *atlas.ListOptions) iter.Seq2[string, error] {
 		return idSeq(c.Exports.All(ctx, g, testCluster, o), jobID)
@@ -94,10 +94,7 @@ var listers = []lister{{
 	},
 	list: func(ctx context.Context, c *atlas.Client, g string, o *atlas.ListOptions) (listed, error) {
 		p, err := c.ExportBuckets.List(ctx, g, o)
-		if err != nil {
-			return listed{}, err
-		}
-		return pageIDs(p.Results, p.TotalCount, p.Links, bucketID), nil
+		return pageIDs(p, bucketID), err
 	},
 	all: func(ctx context.Context, c *atlas.Client, g string, o *atlas.ListOptions) iter.Seq2[string, error] {
 		return idSeq(c.ExportBuckets.All(ctx, g, o), bucketID)
@@ -109,10 +106,7 @@ var listers = []lister{{
 	},
 	list: func(ctx context.Context, c *atlas.Client, g string, o *atlas.ListOptions) (listed, error) {
 		p, err := c.Snapshots.List(ctx, g, testCluster, o)
-		if err != nil {
-			return listed{}, err
-		}
-		return pageIDs(p.Results, p.TotalCount, p.Links, snapshotID), nil
+		return pageIDs(p, snapshotID), err
 	},
 	all: func(ctx context.Context, c *atlas.Client, g string, o *atlas.ListOptions) iter.Seq2[string, error] {
 		return idSeq(c.Snapshots.All(ctx, g, testCluster, o), snapshotID)

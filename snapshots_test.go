@@ -68,10 +68,10 @@ func TestSnapshotsReplicaSetAndShardedAreKeptApart(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.client.Snapshots.ListSharded(ctx, testGroupID, testCluster, &atlas.ListOptions{ItemsPerPage: 10})
 	require.ErrorIs(t, err, atlas.ErrInvalidArgument, "the API declares no paging for this list")
-	assert.Equal(t, []string{testSharded}, pageIDs(page.Results, 0, nil, snapshotID).ids)
+	assert.Equal(t, []string{testSharded}, pageIDs(page, snapshotID).ids)
 	page, err = f.client.Snapshots.List(ctx, testGroupID, testCluster, nil)
 	require.NoError(t, err)
-	assert.Equal(t, []string{testSnapshot}, pageIDs(page.Results, 0, nil, snapshotID).ids)
+	assert.Equal(t, []string{testSnapshot}, pageIDs(page, snapshotID).ids)
 
 	_, err = f.client.Snapshots.Get(ctx, testGroupID, testCluster, testSharded)
 	assert.ErrorIs(t, err, atlas.ErrNotFound, "a sharded snapshot is not a replica-set one")
