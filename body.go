@@ -132,8 +132,11 @@ func (e *bodyTooLargeError) Is(target error) bool {
 // shape limits: decoding is where a hostile body multiplies memory, so its shape is checked
 // first, without allocating.
 func decodeJSON(body []byte, out any, shape shapeLimits, reserve func(n int)) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	switch doc := bytes.TrimSpace(body); {
+	case len(doc) == 0:
 		return fmt.Errorf("%w: empty body", ErrInvalidResponse)
+	case shape.nonNull && string(doc) == "null":
+		return fmt.Errorf("%w: the body is JSON null", ErrInvalidResponse)
 	}
 	results, err := shape.check(body)
 	if err != nil {

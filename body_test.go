@@ -209,20 +209,24 @@ func TestErrorBodyIsReadWithBoundedMemory(t *testing.T) {
 
 // TestDecodeReservesPageResults checks that sizing a page's results before decoding changes
 // nothing a caller sees: the same jobs, nil Results when the page has none, and null still
-// decoded as no page.
+// refused.
 func TestDecodeReservesPageResults(t *testing.T) {
-	decode := func(body string) *ExportJobPage {
+	decode := func(body string) (*ExportJobPage, error) {
 		out := new(ExportJobPage) // as doJSON decodes a page
-		require.NoError(t, decodeJSON([]byte(body), &out, pageShape, out.reserve))
-		return out
+		return out, decodeJSON([]byte(body), out, pageShape, out.reserve)
 	}
-	p := decode(`{"results":[{"id":"a"},{"id":"b"}],"totalCount":2}`)
+	p, err := decode(`{"results":[{"id":"a"},{"id":"b"}],"totalCount":2}`)
+	require.NoError(t, err)
 	require.Len(t, p.Results, 2)
 	assert.Equal(t, 2, cap(p.Results), "sized once, from the pre-scan")
 	assert.Equal(t, "b", p.Results[1].ID)
-	assert.Nil(t, decode(`{"totalCount":0}`).Results)
-	assert.Nil(t, decode(`{"results":null}`).Results)
-	assert.Nil(t, decode(`null`))
+	for _, body := range []string{`{"totalCount":0}`, `{"results":null}`} {
+		p, err := decode(body)
+		require.NoError(t, err)
+		assert.Nil(t, p.Results, body)
+	}
+	_, err = decode(" null\n")
+	assert.ErrorIs(t, err, ErrInvalidResponse)
 }
 
 // TestDecodedValuesDoNotAliasThePooledBuffer checks that a document decoded from a pooled

@@ -14,17 +14,21 @@ type ExportBucketsService struct {
 
 // bucketsPath checks the arguments and returns the escaped path of a project's buckets.
 func bucketsPath(ctx context.Context, groupID string) (string, error) {
-	group, err := groupPath(ctx, groupID)
-	return group + "/backup/exportBuckets", err
+	if err := checkGroup(ctx, groupID); err != nil {
+		return "", err
+	}
+	return groupPath(groupID, "/backup/exportBuckets", ""), nil
 }
 
 // bucketPath checks the arguments and returns the escaped path of one bucket.
 func bucketPath(ctx context.Context, groupID, exportBucketID string) (string, error) {
-	path, err := bucketsPath(ctx, groupID)
-	if err != nil {
+	if err := checkGroup(ctx, groupID); err != nil {
 		return "", err
 	}
-	return idPath(path, "exportBucketID", exportBucketID)
+	if err := checkHexID("exportBucketID", exportBucketID); err != nil {
+		return "", err
+	}
+	return groupPath(groupID, "/backup/exportBuckets", exportBucketID), nil
 }
 
 // List returns one page of a project's export buckets. opts may be nil.

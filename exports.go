@@ -13,8 +13,21 @@ type ExportsService struct {
 
 // exportsPath checks the arguments and returns the escaped path of a cluster's export jobs.
 func exportsPath(ctx context.Context, groupID, clusterName string) (string, error) {
-	cluster, err := clusterPath(ctx, groupID, clusterName)
-	return cluster + "/backup/exports", err
+	if err := checkCluster(ctx, groupID, clusterName); err != nil {
+		return "", err
+	}
+	return clusterPath(groupID, clusterName, "/backup/exports", ""), nil
+}
+
+// exportPath checks the arguments and returns the escaped path of one export job.
+func exportPath(ctx context.Context, groupID, clusterName, exportID string) (string, error) {
+	if err := checkCluster(ctx, groupID, clusterName); err != nil {
+		return "", err
+	}
+	if err := checkHexID("exportID", exportID); err != nil {
+		return "", err
+	}
+	return clusterPath(groupID, clusterName, "/backup/exports", exportID), nil
 }
 
 // Get returns one export job.
@@ -28,10 +41,7 @@ func exportsPath(ctx context.Context, groupID, clusterName string) (string, erro
 // once retries are spent, ErrInvalidResponse for an answer about another job, and the
 // context's error when it ends.
 func (s *ExportsService) Get(ctx context.Context, groupID, clusterName, exportID string) (*ExportJob, error) {
-	path, err := exportsPath(ctx, groupID, clusterName)
-	if err == nil {
-		path, err = idPath(path, "exportID", exportID)
-	}
+	path, err := exportPath(ctx, groupID, clusterName, exportID)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +195,7 @@ func jobProgressed(prev, cur *ExportJob) bool {
 // none and both create, since the API has no way to make a create conditional; run one
 // exporter per cluster. The arguments and errors are those of All and Create.
 func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string, req *CreateExportJobRequest) (*ExportJob, error) {
-	if _, err := exportsPath(ctx, groupID, clusterName); err != nil {
+	if err := checkCluster(ctx, groupID, clusterName); err != nil {
 		return nil, err
 	}
 	if err := req.check(); err != nil {

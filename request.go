@@ -50,17 +50,15 @@ func withBody(r *request, body any) (*request, error) {
 }
 
 // doJSON runs r and returns the decoded document. A body of JSON null is an error, so that a
-// caller never gets a nil result with a nil error.
+// caller never gets a nil result with a nil error, nor an empty one.
 func doJSON[T any](ctx context.Context, c *Client, r *request) (*T, error) {
 	out := new(T)
 	if p, ok := any(out).(interface{ reserve(n int) }); ok {
 		r.reserve = p.reserve
 	}
-	if err := c.do(ctx, r, &out); err != nil {
+	r.shape.nonNull = true
+	if err := c.do(ctx, r, out); err != nil {
 		return nil, err
-	}
-	if out == nil {
-		return nil, c.fail(r, fmt.Errorf("%w: the body is JSON null", ErrInvalidResponse), "")
 	}
 	return out, nil
 }

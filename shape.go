@@ -10,6 +10,9 @@ type shapeLimits struct {
 	// maxResults caps each array directly in a page's top-level object, its results and its
 	// links (the API's itemsPerPage maximum is 500); zero when the document is not a page.
 	maxResults int
+	// nonNull refuses a document that is JSON null, which decodes into a struct as nothing
+	// at all: a service's result is never absent.
+	nonNull bool
 }
 
 // Limits that hold for every document.
@@ -25,7 +28,7 @@ const (
 )
 
 // pageShape is the shape limit of a page.
-var pageShape = shapeLimits{maxResults: maxPageResults}
+var pageShape = shapeLimits{maxResults: maxPageResults, nonNull: true}
 
 // check scans a document's structure without allocating and refuses it when it nests too
 // deep, holds too many array elements, or is a page with more results than the API sends.

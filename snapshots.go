@@ -14,8 +14,10 @@ type SnapshotsService struct {
 
 // snapshotsPath checks the arguments and returns the escaped path of a cluster's snapshots.
 func snapshotsPath(ctx context.Context, groupID, clusterName string) (string, error) {
-	cluster, err := clusterPath(ctx, groupID, clusterName)
-	return cluster + "/backup/snapshots", err
+	if err := checkCluster(ctx, groupID, clusterName); err != nil {
+		return "", err
+	}
+	return clusterPath(groupID, clusterName, "/backup/snapshots", ""), nil
 }
 
 // List returns one page of a replica set's snapshots. opts may be nil.
@@ -42,14 +44,13 @@ func (s *SnapshotsService) List(ctx context.Context, groupID, clusterName string
 // must be nil or zero: a field set wraps ErrInvalidArgument and sends nothing, rather than
 // being dropped unseen. The other errors are those of List.
 func (s *SnapshotsService) ListSharded(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*SnapshotPage, error) {
-	path, err := snapshotsPath(ctx, groupID, clusterName)
-	if err != nil {
+	if err := checkCluster(ctx, groupID, clusterName); err != nil {
 		return nil, err
 	}
 	if opts != nil && *opts != (ListOptions{}) {
 		return nil, invalid("opts", "the sharded-cluster snapshot list is not paged: pass nil")
 	}
-	return s.list(ctx, path+"/shardedClusters", nil)
+	return s.list(ctx, clusterPath(groupID, clusterName, "/backup/snapshots/shardedClusters", ""), nil)
 }
 
 func (s *SnapshotsService) list(ctx context.Context, path string, opts *ListOptions) (*SnapshotPage, error) {
@@ -74,11 +75,7 @@ func (s *SnapshotsService) All(ctx context.Context, groupID, clusterName string,
 // It needs the Project Read Only role. Expect ErrNotFound for an unknown group, cluster or
 // snapshot, ErrInvalidResponse for an answer about another snapshot, and the errors of List.
 func (s *SnapshotsService) Get(ctx context.Context, groupID, clusterName, snapshotID string) (*Snapshot, error) {
-	path, err := snapshotsPath(ctx, groupID, clusterName)
-	if err != nil {
-		return nil, err
-	}
-	return s.get(ctx, path, snapshotID)
+	return s.get(ctx, groupID, clusterName, "/backup/snapshots", snapshotID)
 }
 
 // GetSharded returns one sharded-cluster snapshot.
@@ -87,19 +84,18 @@ func (s *SnapshotsService) Get(ctx context.Context, groupID, clusterName, snapsh
 //
 // It needs the Project Read Only role. The errors are those of Get.
 func (s *SnapshotsService) GetSharded(ctx context.Context, groupID, clusterName, snapshotID string) (*Snapshot, error) {
-	path, err := snapshotsPath(ctx, groupID, clusterName)
-	if err != nil {
-		return nil, err
-	}
-	return s.get(ctx, path+"/shardedCluster", snapshotID)
+	return s.get(ctx, groupID, clusterName, "/backup/snapshots/shardedCluster", snapshotID)
 }
 
-func (s *SnapshotsService) get(ctx context.Context, path, snapshotID string) (*Snapshot, error) {
-	path, err := idPath(path, "snapshotID", snapshotID)
-	if err != nil {
+// get reads the snapshot snapshotID of the collection coll under a cluster.
+func (s *SnapshotsService) get(ctx context.Context, groupID, clusterName, coll, snapshotID string) (*Snapshot, error) {
+	if err := checkCluster(ctx, groupID, clusterName); err != nil {
 		return nil, err
 	}
-	r := get(path, MediaType)
+	if err := checkHexID("snapshotID", snapshotID); err != nil {
+		return nil, err
+	}
+	r := get(clusterPath(groupID, clusterName, coll, snapshotID), MediaType)
 	snap, err := doJSON[Snapshot](ctx, s.client, r)
 	if err != nil {
 		return nil, err

@@ -43,35 +43,41 @@ func checkClusterName(name string) error {
 	return nil
 }
 
-// groupPath checks the context and group and returns the group's escaped path. Segments are
-// escaped even though the checks leave nothing to escape: a path must never depend on a check
-// being complete.
-func groupPath(ctx context.Context, groupID string) (string, error) {
+// checkGroup checks the context and group of a project's operation.
+func checkGroup(ctx context.Context, groupID string) error {
 	if err := checkContext(ctx); err != nil {
-		return "", err
+		return err
 	}
-	if err := checkHexID("groupID", groupID); err != nil {
-		return "", err
-	}
-	return "/api/atlas/v2/groups/" + url.PathEscape(groupID), nil
+	return checkHexID("groupID", groupID)
 }
 
-// clusterPath checks the context, group and cluster and returns the cluster's escaped path.
-func clusterPath(ctx context.Context, groupID, clusterName string) (string, error) {
-	group, err := groupPath(ctx, groupID)
-	if err != nil {
-		return "", err
+// checkCluster checks the context, group and cluster of a cluster's operation.
+func checkCluster(ctx context.Context, groupID, clusterName string) error {
+	if err := checkGroup(ctx, groupID); err != nil {
+		return err
 	}
-	if err := checkClusterName(clusterName); err != nil {
-		return "", err
-	}
-	return group + "/clusters/" + url.PathEscape(clusterName), nil
+	return checkClusterName(clusterName)
 }
 
-// idPath checks an id and appends it to path.
-func idPath(path, name, id string) (string, error) {
-	if err := checkHexID(name, id); err != nil {
-		return "", err
+// Paths are built in one concatenation each, so one allocation, from arguments already
+// checked. Segments are escaped even though the checks leave nothing to escape: a path must
+// never depend on a check being complete.
+
+// groupPath returns the escaped path of coll under a project, followed by /id unless id is "".
+func groupPath(groupID, coll, id string) string {
+	return "/api/atlas/v2/groups/" + url.PathEscape(groupID) + coll + idSegment(id) + url.PathEscape(id)
+}
+
+// clusterPath returns the escaped path of coll under a cluster, followed by /id unless id is
+// "".
+func clusterPath(groupID, clusterName, coll, id string) string {
+	return "/api/atlas/v2/groups/" + url.PathEscape(groupID) + "/clusters/" + url.PathEscape(clusterName) + coll + idSegment(id) + url.PathEscape(id)
+}
+
+// idSegment is the separator before an id: none when there is no id.
+func idSegment(id string) string {
+	if id == "" {
+		return ""
 	}
-	return path + "/" + url.PathEscape(id), nil
+	return "/"
 }
