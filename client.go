@@ -43,7 +43,7 @@ type Client struct {
 
 	base      string            // scheme://host[/prefix], no trailing slash
 	transport http.RoundTripper // auth, and its recovery, over the base transport
-	timeout   time.Duration     // WithHTTPClient's Timeout, per attempt; zero for none
+	timeout   time.Duration     // per attempt: WithHTTPClient's Timeout, or DefaultAttemptTimeout
 	auth      authKind
 	headers   headerValues
 	redactor  redactor
@@ -96,6 +96,7 @@ func NewClient(opts ...Option) (*Client, error) {
 			userAgent: []string{userAgent(s.userAgent)},
 			versions:  map[string][]string{MediaType: {MediaType}, MediaTypeExportBuckets: {MediaTypeExportBuckets}},
 		},
+		timeout: DefaultAttemptTimeout,
 		retry:   retry,
 		limiter: s.limiter,
 		logger:  s.logger,
@@ -105,7 +106,9 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	transport := http.RoundTripper(newDefaultTransport())
 	if hc := s.httpClient; hc != nil {
-		c.timeout = hc.Timeout
+		if hc.Timeout > 0 {
+			c.timeout = hc.Timeout
+		}
 		if hc.Transport != nil {
 			transport = hc.Transport
 		}
@@ -164,9 +167,11 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	if ctx == nil {
 		return invalid("ctx", "is nil")
 	}
-	target := c.base + r.path
-	if len(r.query) > 0 {
-		target += "?" + r.query.Encode()
+	var target string
+	if r.query == "" {
+		target = c.base + r.path
+	} else {
+		target = c.base + r.path + "?" + r.query
 	}
 	for attempt := 1; ; attempt++ {
 		if err := c.waitLimiter(ctx); err != nil {
@@ -196,12 +201,21 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 // attempt sends r once and reads the answer. It returns the outcome the retry policy weighs,
 // the bearer token the request carried (for redaction), and, when the attempt failed, the
 // error the caller would get.
-func (c *Client) attempt(ctx context.Context, r *request, target string, out any) (outcome, string, error) {
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
+func (c *Client) attempt(caller context.Context, r *request, target string, out any) (outcome, string, error) {
+	ctx, cancel := c.attemptContext(caller)
+	defer cancel()
+	o, sent, err := c.exchange(ctx, r, target, out)
+	if err != nil && ctx.Err() != nil && caller.Err() == nil {
+		err = fmt.Errorf("no complete answer within the %v attempt timeout: %w", c.timeout, err)
+		if o.err != nil {
+			o.err = err
+		}
 	}
+	return o, sent, err
+}
+
+// exchange sends r and reads its answer within ctx: attempt's work, once its bound is set.
+func (c *Client) exchange(ctx context.Context, r *request, target string, out any) (outcome, string, error) {
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
@@ -229,10 +243,17 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, out any
 	case ok:
 		data, err := c.buffers.read(p, resp.Body, resp.ContentLength, MaxResponseBytes, false)
 		_ = resp.Body.Close()
-		if err == nil {
+		switch {
+		case err == nil:
 			err = decodeJSON(data, out, r.shape, r.reserve)
-		} else if ctx.Err() == nil && !errors.Is(err, ErrBodyTooLarge) {
-			err = fmt.Errorf("%w: reading the body: %w", ErrInvalidResponse, err)
+		case errors.Is(err, ErrBodyTooLarge):
+		default:
+			// The answer was cut off: the retry policy weighs it as it weighs a connection
+			// lost before any answer.
+			if ctx.Err() == nil {
+				err = fmt.Errorf("%w: reading the body: %w", ErrInvalidResponse, err)
+			}
+			o.err = err
 		}
 		return o, sent, err
 	case resp.StatusCode >= 300 && resp.StatusCode <= 399 && resp.Header.Get("Location") != "":

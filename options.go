@@ -38,7 +38,9 @@ func WithBaseURL(baseURL string) Option {
 // caller's client is never modified: the SDK builds its own client around a copy of these
 // fields, wraps the Transport with authentication, and refuses redirects. A nil Transport
 // means the SDK's default transport, not http.DefaultTransport; it keeps at most 64
-// connections to the API host, and calls beyond 64 in flight wait for one.
+// connections to the API host, and calls beyond 64 in flight wait for one. A Timeout bounds
+// each attempt in place of DefaultAttemptTimeout; zero keeps the default, so that no attempt
+// is ever unbounded.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) error {
 		if hc == nil {

@@ -17,7 +17,8 @@ const defaultMaxConns = 64
 const maxHeaderBytes = 64 << 10
 
 // newDefaultTransport is a transport tuned for one API host under concurrency, with timeouts
-// so that no request hangs forever even without a context deadline.
+// for dialing and TLS. The response, headers and body alike, is bounded by the attempt's
+// timeout (see Client.attempt), not by a timer of the transport's own.
 //
 // MaxConnsPerHost equals MaxIdleConnsPerHost so that connections are opened once and reused:
 // without the cap, a request issued just before the previous response's connection returns to
@@ -32,7 +33,6 @@ func newDefaultTransport() *http.Transport {
 		ForceAttemptHTTP2:      true,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    10 * time.Second,
-		ResponseHeaderTimeout:  60 * time.Second,
 		ExpectContinueTimeout:  1 * time.Second,
 		IdleConnTimeout:        90 * time.Second,
 		MaxIdleConns:           100,
