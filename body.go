@@ -131,7 +131,7 @@ func (e *bodyTooLargeError) Is(target error) bool {
 // decodeJSON decodes a 2xx body into out. The body must be one JSON document within the
 // shape limits: decoding is where a hostile body multiplies memory, so its shape is checked
 // first, without allocating.
-func decodeJSON(body []byte, out any, shape shapeLimits, reserve func(n int)) error {
+func decodeJSON(body []byte, out any, shape shapeLimits, reserve reserver) error {
 	switch doc := bytes.TrimSpace(body); {
 	case len(doc) == 0:
 		return fmt.Errorf("%w: empty body", ErrInvalidResponse)
@@ -143,7 +143,7 @@ func decodeJSON(body []byte, out any, shape shapeLimits, reserve func(n int)) er
 		return fmt.Errorf("%w: %w", ErrInvalidResponse, err)
 	}
 	if reserve != nil && results > 0 {
-		reserve(results)
+		reserve.reserve(results)
 	}
 	// Unmarshal, unlike a Decoder, also refuses data after the document: a body with
 	// anything after its JSON is not what was promised.

@@ -213,7 +213,7 @@ func TestErrorBodyIsReadWithBoundedMemory(t *testing.T) {
 func TestDecodeReservesPageResults(t *testing.T) {
 	decode := func(body string) (*ExportJobPage, error) {
 		out := new(ExportJobPage) // as doJSON decodes a page
-		return out, decodeJSON([]byte(body), out, pageShape, out.reserve)
+		return out, decodeJSON([]byte(body), out, pageShape, out)
 	}
 	p, err := decode(`{"results":[{"id":"a"},{"id":"b"}],"totalCount":2}`)
 	require.NoError(t, err)
@@ -293,7 +293,7 @@ func BenchmarkPageDecode(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			out := new(ExportJobPage)
-			if err := decodeJSON(page, &out, pageShape, out.reserve); err != nil {
+			if err := decodeJSON(page, out, pageShape, out); err != nil {
 				b.Fatal(err)
 			}
 		}

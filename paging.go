@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/url"
 	"strconv"
 )
 
@@ -23,28 +22,40 @@ type ListOptions struct {
 // defaultItemsPerPage is the server's page size when none is asked for.
 const defaultItemsPerPage = 100
 
-// query checks the options and encodes them.
-func (o *ListOptions) query() (url.Values, error) {
+// query checks the options and encodes them as a URL query, "" for none. The parameters are
+// in url.Values.Encode's order; the string is the one allocation.
+func (o *ListOptions) query() (string, error) {
 	if o == nil {
-		return nil, nil
+		return "", nil
 	}
 	if o.PageNum < 0 {
-		return nil, invalid("PageNum", "must be 1 or more (0 for the first page)")
+		return "", invalid("PageNum", "must be 1 or more (0 for the first page)")
 	}
 	if o.ItemsPerPage < 0 || o.ItemsPerPage > maxPageResults {
-		return nil, invalid("ItemsPerPage", "must be from 1 to 500 (0 for the server's default of 100)")
+		return "", invalid("ItemsPerPage", "must be from 1 to 500 (0 for the server's default of 100)")
 	}
-	q := url.Values{}
-	if o.PageNum > 0 {
-		q.Set("pageNum", strconv.Itoa(o.PageNum))
-	}
-	if o.ItemsPerPage > 0 {
-		q.Set("itemsPerPage", strconv.Itoa(o.ItemsPerPage))
+	var buf [64]byte
+	q := buf[:0]
+	param := func(name string) {
+		if len(q) > 0 {
+			q = append(q, '&')
+		}
+		q = append(q, name...)
+		q = append(q, '=')
 	}
 	if o.OmitCount {
-		q.Set("includeCount", "false")
+		param("includeCount")
+		q = append(q, "false"...)
 	}
-	return q, nil
+	if o.ItemsPerPage > 0 {
+		param("itemsPerPage")
+		q = strconv.AppendInt(q, int64(o.ItemsPerPage), 10)
+	}
+	if o.PageNum > 0 {
+		param("pageNum")
+		q = strconv.AppendInt(q, int64(o.PageNum), 10)
+	}
+	return string(q), nil
 }
 
 // listRequest builds the GET of one page of path.

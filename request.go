@@ -15,12 +15,12 @@ import (
 type request struct {
 	method  string
 	path    string // escaped, starting with /api/
-	query   url.Values
+	query   string // encoded, without the "?"; "" for none
 	version string // the operation's media type, for Accept and the body's Content-Type
 	body    []byte // JSON; nil for none
 	mode    repeatability
 	shape   shapeLimits
-	reserve func(n int) // sizes a page's results before decoding; nil for other documents
+	reserve reserver // sizes a page's results before decoding; nil for other documents
 }
 
 // get, post, patch and del build the request of an operation on path.
@@ -49,12 +49,15 @@ func withBody(r *request, body any) (*request, error) {
 	return r, nil
 }
 
+// reserver is a document that can size itself before decoding: a page, for its results.
+type reserver interface{ reserve(n int) }
+
 // doJSON runs r and returns the decoded document. A body of JSON null is an error, so that a
 // caller never gets a nil result with a nil error, nor an empty one.
 func doJSON[T any](ctx context.Context, c *Client, r *request) (*T, error) {
 	out := new(T)
-	if p, ok := any(out).(interface{ reserve(n int) }); ok {
-		r.reserve = p.reserve
+	if p, ok := any(out).(reserver); ok {
+		r.reserve = p
 	}
 	r.shape.nonNull = true
 	if err := c.do(ctx, r, out); err != nil {
@@ -127,7 +130,7 @@ func (req *Request) build() (*request, error) {
 	if _, err := time.Parse(time.DateOnly, req.Version); err != nil {
 		return nil, invalid("Request.Version", "must be a resource version date such as 2023-01-01")
 	}
-	r := &request{method: req.Method, path: req.Path, query: req.Query, version: "application/vnd.atlas." + req.Version + "+json"}
+	r := &request{method: req.Method, path: req.Path, query: req.Query.Encode(), version: "application/vnd.atlas." + req.Version + "+json"}
 	if req.Method == http.MethodPost {
 		r.mode = createOnce
 	}

@@ -1,7 +1,5 @@
 package atlas
 
-import "bytes"
-
 // shapeLimits bound what decoding a document may build. Decoding allocates per value, not
 // per byte: `{}` is two bytes of body and a whole ExportJob of memory, so a body under the
 // byte cap can still cost gigabytes. Every document of the API is shallow and small, so
@@ -93,22 +91,16 @@ func (l shapeLimits) check(b []byte) (most int, err error) {
 }
 
 // stringEnd returns the index of the quote that closes the string opening at b[start], or
-// len(b) when it is not closed.
+// len(b) when it is not closed. It steps over each escape, so an escaped quote is not taken
+// for the end.
 func stringEnd(b []byte, start int) int {
-	i := start + 1
-	for {
-		j := bytes.IndexByte(b[i:], '"')
-		if j < 0 {
-			return len(b)
-		}
-		i += j
-		backslashes := 0
-		for k := i - 1; k > start && b[k] == '\\'; k-- {
-			backslashes++
-		}
-		if backslashes%2 == 0 {
+	for i := start + 1; i < len(b); i++ {
+		switch b[i] {
+		case '"':
 			return i
+		case '\\':
+			i++
 		}
-		i++
 	}
+	return len(b)
 }
