@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates results.txt: every benchmark, in passes that alternate between toolchains, so
 # that a change in the machine's other load falls on both alike; then extra passes of
-# BenchmarkGet and of BenchmarkPage500 alone, whose SDK/floor gaps need more samples than
-# this machine's noise leaves significant with 8. Each
+# BenchmarkGet and BenchmarkPage500 and of their paired forms alone, whose SDK/floor gaps need
+# more samples than this machine's noise leaves significant with 8. Each
 # block is preceded by a "toolchain:" line, so that
 #   go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col toolchain results.txt
-# compares the toolchains side by side. About 25 minutes with the defaults.
+# compares the toolchains side by side. About 30 minutes with the defaults.
 # Usage: bash bench/measure.sh [toolchain...]   (default: the local go, and go1.27.3)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,8 +27,8 @@ for _ in $(seq "$PASSES"); do
 	for tc in "${toolchains[@]}"; do pass "$tc" .; done
 done
 for _ in $(seq "$GET_PASSES"); do
-	for tc in "${toolchains[@]}"; do pass "$tc" '^BenchmarkGet$'; done
+	for tc in "${toolchains[@]}"; do pass "$tc" '^BenchmarkGet(Paired)?$'; done
 done
 for _ in $(seq "$PAGE_PASSES"); do
-	for tc in "${toolchains[@]}"; do pass "$tc" '^BenchmarkPage500$'; done
+	for tc in "${toolchains[@]}"; do pass "$tc" '^BenchmarkPage500(Paired)?$'; done
 done
