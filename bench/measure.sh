@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates results.txt: every benchmark, in passes that alternate between toolchains, so
 # that a change in the machine's other load falls on both alike; then extra passes of
-# BenchmarkGet and BenchmarkPage500 and of their paired forms alone, whose SDK/floor gaps need
+# BenchmarkGet with BenchmarkGetPaired, and of BenchmarkPage500, alone, whose SDK/floor gaps need
 # more samples than this machine's noise leaves significant with 8. Each
 # block is preceded by a "toolchain:" line, so that
 #   go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col toolchain results.txt
@@ -30,5 +30,5 @@ for _ in $(seq "$GET_PASSES"); do
 	for tc in "${toolchains[@]}"; do pass "$tc" '^BenchmarkGet(Paired)?$'; done
 done
 for _ in $(seq "$PAGE_PASSES"); do
-	for tc in "${toolchains[@]}"; do pass "$tc" '^BenchmarkPage500(Paired)?$'; done
+	for tc in "${toolchains[@]}"; do pass "$tc" '^BenchmarkPage500$'; done
 done
