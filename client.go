@@ -43,7 +43,7 @@ type Client struct {
 
 	base      string            // scheme://host[/prefix], no trailing slash
 	transport http.RoundTripper // auth, and its recovery, over the base transport
-	timeout   time.Duration     // per attempt: WithHTTPClient's Timeout, or DefaultAttemptTimeout
+	clock     *attemptClock     // ends attempts past WithHTTPClient's Timeout or DefaultAttemptTimeout
 	auth      authKind
 	headers   headerValues
 	redactor  redactor
@@ -96,7 +96,7 @@ func NewClient(opts ...Option) (*Client, error) {
 			userAgent: []string{userAgent(s.userAgent)},
 			versions:  map[string][]string{MediaType: {MediaType}, MediaTypeExportBuckets: {MediaTypeExportBuckets}},
 		},
-		timeout: DefaultAttemptTimeout,
+		clock:   &attemptClock{timeout: DefaultAttemptTimeout},
 		retry:   retry,
 		limiter: s.limiter,
 		logger:  s.logger,
@@ -107,7 +107,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	transport := http.RoundTripper(newDefaultTransport())
 	if hc := s.httpClient; hc != nil {
 		if hc.Timeout > 0 {
-			c.timeout = hc.Timeout
+			c.clock.timeout = hc.Timeout
 		}
 		if hc.Transport != nil {
 			transport = hc.Transport
@@ -202,11 +202,12 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 // the bearer token the request carried (for redaction), and, when the attempt failed, the
 // error the caller would get.
 func (c *Client) attempt(caller context.Context, r *request, target string, out any) (outcome, string, error) {
-	ctx, cancel := c.attemptContext(caller)
-	defer cancel()
+	ctx, done := c.clock.start(caller)
+	defer done()
 	o, sent, err := c.exchange(ctx, r, target, out)
-	if err != nil && ctx.Err() != nil && caller.Err() == nil {
-		err = fmt.Errorf("no complete answer within the %v attempt timeout: %w", c.timeout, err)
+	if err != nil && timedOut(ctx) {
+		// What the transport says of a cancelled request is only that it was cancelled.
+		err = fmt.Errorf("no complete answer within the %v attempt timeout: %w", c.clock.timeout, context.DeadlineExceeded)
 		if o.err != nil {
 			o.err = err
 		}
