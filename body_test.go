@@ -213,7 +213,9 @@ func TestErrorBodyIsReadWithBoundedMemory(t *testing.T) {
 func TestDecodeReservesPageResults(t *testing.T) {
 	decode := func(body string) (*ExportJobPage, error) {
 		out := new(ExportJobPage) // as doJSON decodes a page
-		return out, decodeJSON([]byte(body), out, pageShape, out)
+		shape := pageShape
+		shape.nonNull = true
+		return out, decodeJSON([]byte(body), out, shape, out)
 	}
 	p, err := decode(`{"results":[{"id":"a"},{"id":"b"}],"totalCount":2}`)
 	require.NoError(t, err)

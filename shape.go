@@ -26,7 +26,7 @@ const (
 )
 
 // pageShape is the shape limit of a page.
-var pageShape = shapeLimits{maxResults: maxPageResults, nonNull: true}
+var pageShape = shapeLimits{maxResults: maxPageResults}
 
 // check scans a document's structure without allocating and refuses it when it nests too
 // deep, holds too many array elements, or is a page with more results than the API sends.
