@@ -70,13 +70,22 @@ func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 		var next, answer *challenge
 		if err == nil && resp.StatusCode == http.StatusUnauthorized {
 			if next = parseChallenge(resp.Header.Values("WWW-Authenticate")); next != nil {
-				answer = st.learn(d.user, next)
+				answer = st.prepare(d.user, next)
+				if chal == nil {
+					st.adopt(answer) // the first challenge: the waiters sign with it
+				}
 			}
 		}
 		if chal == nil {
 			st.fetched() // learned or not, the waiters may go on
 		}
 		if next == nil {
+			if staleAnswers > 0 && err == nil && resp.StatusCode != http.StatusUnauthorized {
+				// The nonce a stale answer brought is shared only once it has worked: shared
+				// at once, with nonces good for one request, other callers could use it up
+				// first, again and again, until this call ran out of answers.
+				st.adopt(chal)
+			}
 			return resp, err
 		}
 		if chal != nil && (!next.stale || staleAnswers == maxStaleAnswers) {
@@ -127,9 +136,9 @@ func (st *digestState) fetched() {
 	}
 }
 
-// learn makes c the challenge to sign with, unless a request already learned the same nonce,
-// and returns the challenge that answers c: that one, or c.
-func (st *digestState) learn(user string, c *challenge) *challenge {
+// prepare returns the challenge that answers c, ready to sign with: the one held, when it has
+// the same nonce, or c with its shared parts built. It does not make c the one held.
+func (st *digestState) prepare(user string, c *challenge) *challenge {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.chal != nil && st.chal.nonce == c.nonce && st.chal.realm == c.realm {
@@ -145,8 +154,14 @@ func (st *digestState) learn(user string, c *challenge) *challenge {
 	if c.opaque != "" {
 		c.tail += `, opaque="` + quoteEscape(c.opaque) + `"`
 	}
-	st.chal = c
 	return c
+}
+
+// adopt makes c the challenge every request signs with from now on.
+func (st *digestState) adopt(c *challenge) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.chal = c
 }
 
 // sign builds the Authorization header of req for chal (RFC 7616 section 3.4). It hashes

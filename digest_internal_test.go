@@ -122,7 +122,8 @@ func TestDigestSignAgreesWithRFC7616(t *testing.T) {
 			require.NotNil(t, chal)
 			d := newDigestAuth("Mufasa", seal("Circle of Life"), nil)
 			st := d.state.get()
-			require.Same(t, chal, st.learn(d.user, chal))
+			require.Same(t, chal, st.prepare(d.user, chal))
+			st.adopt(chal)
 			req := httptest.NewRequest("GET", "https://www.example.org/dir/index.html", nil)
 
 			for _, nc := range []string{"00000001", "00000002"} {
@@ -181,7 +182,7 @@ func FuzzParseChallenge(f *testing.F) {
 func BenchmarkDigestSign(b *testing.B) {
 	d := newDigestAuth("pub", seal("priv"), nil)
 	st := d.state.get()
-	st.learn(d.user, parseChallenge([]string{`Digest realm="MMS Public API", nonce="n0nce", algorithm=MD5, qop="auth", opaque="0paque"`}))
+	st.adopt(st.prepare(d.user, parseChallenge([]string{`Digest realm="MMS Public API", nonce="n0nce", algorithm=MD5, qop="auth", opaque="0paque"`})))
 	req, _ := http.NewRequest(http.MethodGet, "https://cloud.example/api/atlas/v2/groups/5f1e2d3c4b5a697887766554/clusters/c/backup/exports/6a0b1c2d3e4f5a6b7c8d9e0f", nil)
 	chal := st.chal
 	b.ReportAllocs()
