@@ -128,22 +128,26 @@ func (e *bodyTooLargeError) Is(target error) bool {
 	return target == ErrBodyTooLarge || target == ErrInvalidResponse
 }
 
-// decodeJSON decodes a 2xx body into out. The body must be one JSON document within the
-// shape limits: decoding is where a hostile body multiplies memory, so its shape is checked
-// first, without allocating.
-func decodeJSON(body []byte, out any, shape shapeLimits, reserve reserver) error {
+// decodeJSON decodes a 2xx body into out, as d says. The body must be one JSON document
+// within the shape limits: decoding is where a hostile body multiplies memory, so its shape
+// is checked first, without allocating. A result in its plain form is read by its own reader,
+// which keeps to the same limits; any other goes to encoding/json.
+func decodeJSON(body []byte, out any, d decoding) error {
 	switch doc := bytes.TrimSpace(body); {
 	case len(doc) == 0:
 		return fmt.Errorf("%w: empty body", ErrInvalidResponse)
-	case shape.nonNull && string(doc) == "null":
+	case d.shape.nonNull && string(doc) == "null":
 		return fmt.Errorf("%w: the body is JSON null", ErrInvalidResponse)
 	}
-	results, err := shape.check(body)
+	if d.plain != nil && d.plain.decodePlain(body) {
+		return nil
+	}
+	results, err := d.shape.check(body)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidResponse, err)
 	}
-	if reserve != nil && results > 0 {
-		reserve.reserve(results)
+	if d.reserve != nil && results > 0 {
+		d.reserve.reserve(results)
 	}
 	// Unmarshal, unlike a Decoder, also refuses data after the document: a body with
 	// anything after its JSON is not what was promised.

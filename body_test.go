@@ -113,13 +113,13 @@ func TestDecodeJSON(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out doc
-			err := decodeJSON([]byte(tt.body), &out, shapeLimits{}, nil)
+			err := decodeJSON([]byte(tt.body), &out, decoding{})
 			require.ErrorIs(t, err, ErrInvalidResponse)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
 	var out doc
-	require.NoError(t, decodeJSON([]byte(" {\"id\":\"x\"}\n"), &out, shapeLimits{}, nil))
+	require.NoError(t, decodeJSON([]byte(" {\"id\":\"x\"}\n"), &out, decoding{}))
 	assert.Equal(t, "x", out.ID)
 }
 
@@ -215,7 +215,7 @@ func TestDecodeReservesPageResults(t *testing.T) {
 		out := new(ExportJobPage) // as doJSON decodes a page
 		shape := pageShape
 		shape.nonNull = true
-		return out, decodeJSON([]byte(body), out, shape, out)
+		return out, decodeJSON([]byte(body), out, decoding{shape: shape, reserve: out})
 	}
 	p, err := decode(`{"results":[{"id":"a"},{"id":"b"}],"totalCount":2}`)
 	require.NoError(t, err)
@@ -240,7 +240,7 @@ func TestDecodedValuesDoNotAliasThePooledBuffer(t *testing.T) {
 	data, err := bufs.read(p, strings.NewReader(body), int64(len(body)), MaxResponseBytes, false)
 	require.NoError(t, err)
 	var out *ExportJobPage
-	require.NoError(t, decodeJSON(data, &out, pageShape, nil))
+	require.NoError(t, decodeJSON(data, &out, decoding{shape: pageShape}))
 	for i := range data {
 		data[i] = 'x'
 	}
@@ -271,7 +271,8 @@ func benchPage(tb testing.TB) []byte {
 }
 
 // BenchmarkPageDecode splits a 500-job page's decode: the shape pre-scan alone, encoding/json's
-// own validity scan (which Unmarshal runs first) for scale, and the whole decodeJSON.
+// own validity scan (which Unmarshal runs first) for scale, and the whole decodeJSON, through
+// encoding/json and through the plain reader.
 func BenchmarkPageDecode(b *testing.B) {
 	page := benchPage(b)
 	b.Run("shape-scan", func(b *testing.B) {
@@ -290,13 +291,26 @@ func BenchmarkPageDecode(b *testing.B) {
 			}
 		}
 	})
-	b.Run("decodeJSON", func(b *testing.B) {
+	b.Run("decodeJSON/encoding-json", func(b *testing.B) {
 		b.SetBytes(int64(len(page)))
 		b.ReportAllocs()
 		for b.Loop() {
 			out := new(ExportJobPage)
-			if err := decodeJSON(page, out, pageShape, out); err != nil {
+			if err := decodeJSON(page, out, decoding{shape: pageShape, reserve: out}); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decodeJSON/plain", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		b.ReportAllocs()
+		for b.Loop() {
+			out := new(ExportJobPage)
+			if err := decodeJSON(page, out, decoding{shape: pageShape, reserve: out, plain: out}); err != nil {
+				b.Fatal(err)
+			}
+			if len(out.Results) != maxPageResults {
+				b.Fatal("short page")
 			}
 		}
 	})

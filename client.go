@@ -246,7 +246,7 @@ func (c *Client) exchange(ctx context.Context, r *request, target string, out an
 		_ = resp.Body.Close()
 		switch {
 		case err == nil:
-			err = decodeJSON(data, out, r.shape, r.reserve)
+			err = decodeJSON(data, out, r.decode)
 		case errors.Is(err, ErrBodyTooLarge):
 		default:
 			// The answer was cut off: the retry policy weighs it as it weighs a connection

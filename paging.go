@@ -64,7 +64,7 @@ func listRequest(path, version string, opts *ListOptions) (*request, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &request{method: "GET", path: path, query: q, version: version, shape: pageShape}, nil
+	return &request{method: "GET", path: path, query: q, version: version, decode: decoding{shape: pageShape}}, nil
 }
 
 // walk yields every item of the pages list returns, starting at opts.PageNum with pages of

@@ -19,8 +19,7 @@ type request struct {
 	version string // the operation's media type, for Accept and the body's Content-Type
 	body    []byte // JSON; nil for none
 	mode    repeatability
-	shape   shapeLimits
-	reserve reserver // sizes a page's results before decoding; nil for other documents
+	decode  decoding
 }
 
 // get, post, patch and del build the request of an operation on path.
@@ -49,6 +48,13 @@ func withBody(r *request, body any) (*request, error) {
 	return r, nil
 }
 
+// decoding is how a 2xx body is decoded into a request's result.
+type decoding struct {
+	shape   shapeLimits
+	reserve reserver     // sizes a page's results before decoding; nil for other documents
+	plain   plainDecoder // reads the result's plain form; nil unless the result has one and is new
+}
+
 // reserver is a document that can size itself before decoding: a page, for its results.
 type reserver interface{ reserve(n int) }
 
@@ -57,9 +63,12 @@ type reserver interface{ reserve(n int) }
 func doJSON[T any](ctx context.Context, c *Client, r *request) (*T, error) {
 	out := new(T)
 	if p, ok := any(out).(reserver); ok {
-		r.reserve = p
+		r.decode.reserve = p
 	}
-	r.shape.nonNull = true
+	if p, ok := any(out).(plainDecoder); ok {
+		r.decode.plain = p
+	}
+	r.decode.shape.nonNull = true
 	if err := c.do(ctx, r, out); err != nil {
 		return nil, err
 	}
