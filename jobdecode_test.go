@@ -173,20 +173,6 @@ func checkDecodeAsReference[T any, P plainResult[T]](t *testing.T, body []byte, 
 	assert.Equal(t, want, got)
 }
 
-// TestPlainStringsOutliveTheBody checks that the strings the plain reader returns are copies:
-// a body overwritten after decoding, as a pooled buffer is, changes none of them.
-func TestPlainStringsOutliveTheBody(t *testing.T) {
-	body := []byte(`{"results":[` + plainJob + `,` + plainJob + `]}`)
-	var page ExportJobPage
-	require.True(t, page.decodePlain(body))
-	want, err := referenceDecode[ExportJobPage](body, pageShape)
-	require.NoError(t, err)
-	for i := range body {
-		body[i] = 'x'
-	}
-	assert.Equal(t, want, &page)
-}
-
 func FuzzPlainDecodeMatchesEncodingJSON(f *testing.F) {
 	f.Add([]byte(plainJob), false)
 	f.Add([]byte(`{"results":[`+plainJob+`],"totalCount":1,"links":[]}`), true)
