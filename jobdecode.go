@@ -172,13 +172,24 @@ func (s *fieldSet) add(n uint) bool {
 	return true
 }
 
+// What the plain reader may build before it gives up. A body it gives up on late is decoded
+// again by encoding/json, so what it built is memory spent twice: these caps keep that to
+// about 2 MiB, whatever the body. A page as the API sends it, 500 jobs with a few components,
+// labels and links each, holds about 3,000 array elements and 200 KiB of strings; a document
+// past either cap is not in the plain form, whatever it holds.
+const (
+	plainElements = 8 << 10 // array elements, below maxElements
+	plainText     = 1 << 20 // bytes of strings copied
+)
+
 // plainReader reads JSON in the plain form from b. Each method reports false when what
 // follows is not in that form, and the reader is then abandoned.
 type plainReader struct {
 	b        []byte
 	i        int
 	depth    int             // arrays and objects open, held to maxDepth as the shape limits hold it
-	elements int             // array elements read, held to maxElements as the shape limits hold it
+	elements int             // array elements read, held to plainElements
+	copied   int             // string bytes copied, held to plainText
 	arena    strings.Builder // where the current job's strings are copied
 }
 
@@ -244,7 +255,7 @@ func (r *plainReader) array(limit int, elem func() bool) bool {
 	}
 	for n := 1; ; n++ {
 		r.elements++
-		if r.elements > maxElements || (limit > 0 && n > limit) || !elem() {
+		if r.elements > plainElements || (limit > 0 && n > limit) || !elem() {
 			return false
 		}
 		if !r.next(',') {
@@ -279,7 +290,7 @@ func (r *plainReader) raw() ([]byte, bool) {
 func (r *plainReader) text(dst *string) bool {
 	s, ok := r.raw()
 	if ok {
-		*dst = r.copy(s)
+		*dst, ok = r.copy(s)
 	}
 	return ok
 }
@@ -288,17 +299,22 @@ func (r *plainReader) text(dst *string) bool {
 // job's strings are kept alive by that job alone.
 func (r *plainReader) startArena() { r.arena = strings.Builder{} }
 
-// copy returns s as a string in the arena. A strings.Builder never changes the bytes it has
-// handed out, so each string taken from it stays as it was while more is written; when the
-// arena is full a new one is started rather than grown, so that nothing is copied twice.
-func (r *plainReader) copy(s []byte) string {
+// copy returns s as a string in the arena, or false once the strings copied would pass
+// plainText. A strings.Builder never changes the bytes it has handed out, so each string
+// taken from it stays as it was while more is written; when the arena is full a new one is
+// started rather than grown, so that nothing is copied twice.
+func (r *plainReader) copy(s []byte) (string, bool) {
+	if r.copied+len(s) > plainText {
+		return "", false
+	}
 	if r.arena.Cap()-r.arena.Len() < len(s) {
 		r.arena = strings.Builder{}
 		r.arena.Grow(max(len(s), arenaSize))
 	}
+	r.copied += len(s)
 	start := r.arena.Len()
 	r.arena.Write(s)
-	return r.arena.String()[start:]
+	return r.arena.String()[start:], true
 }
 
 // arenaSize is the size of a job's arena: the strings of a job as the API sends it, with
@@ -318,8 +334,9 @@ func (r *plainReader) state(dst *ExportState) bool {
 			return true
 		}
 	}
-	*dst = ExportState(r.copy(s))
-	return true
+	copied, ok := r.copy(s)
+	*dst = ExportState(copied)
+	return ok
 }
 
 // timestamp reads a timestamp with time.Time's own UnmarshalJSON, the method encoding/json calls.

@@ -135,6 +135,10 @@ func TestPlainReaderLeavesTheRestToEncodingJSON(t *testing.T) {
 		"a trailing comma":            `{"id":"a",}`,
 		"an escape in an unknown":     `{"x":"\n"}`,
 		"nesting past the limit":      deep,
+		"more elements than a plain job holds": `{"customData":[` +
+			strings.TrimSuffix(strings.Repeat(`{"key":"k"},`, plainElements+1), ",") + `]}`,
+		"more text than a plain job holds":   `{"prefix":"` + strings.Repeat("p", plainText+1) + `"}`,
+		"an unknown state past the text cap": `{"prefix":"` + strings.Repeat("p", plainText-1) + `","state":"Paused"}`,
 	}
 	for name, body := range jobs {
 		t.Run("job/"+name, func(t *testing.T) {

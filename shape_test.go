@@ -158,6 +158,8 @@ func TestHostileShapesAreRefusedWithBoundedMemory(t *testing.T) {
 		{"a job with endless components", job + `"components":[` + repeated("{}", n) + `]}`, getJob},
 		{"deep nesting in an unknown field", job + `"x":` + nested(1000) + `}`, getJob},
 		{"short strings in an unknown field", job + `"x":[` + repeated(`"a"`, n) + `]}`, getJob},
+		{"components, then a number no job holds", job + `"components":[` + repeated(`{"exportId":"a","replicaSetName":"b"}`, maxElements-1) + `],"exportStatus":{"totalCollections":1.5}}`, getJob},
+		{"custom data, then a key sent twice", job + `"customData":[` + repeated(`{"key":"k","value":"v"}`, maxElements-1) + `],"id":"x"}`, getJob},
 		{"short strings in a snapshot", `{"id":"` + cannedExportID + `","copyRegions":[` + repeated(`"a"`, n) + `]}`, getSnapshot},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
