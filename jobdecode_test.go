@@ -2,7 +2,9 @@ package atlas
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -190,4 +192,164 @@ func FuzzPlainDecodeMatchesEncodingJSON(f *testing.F) {
 			checkPlain[ExportJob](t, body, shapeLimits{})
 		}
 	})
+}
+
+// TestPlainReaderAgreesOnGeneratedDocuments holds the plain reader to the reference on
+// documents built near the plain form: the members of a job in any order, each now and then
+// sent twice, in other case, unknown, null or of another type, strings with escapes or
+// non-ASCII, numbers in every form, whitespace anywhere. A fuzzer rarely builds such
+// documents from bytes; this builds 20,000 from a fixed seed, and checks that a good share of
+// them are read as plain, so that agreement is tested both ways.
+func TestPlainReaderAgreesOnGeneratedDocuments(t *testing.T) {
+	g := &docGen{r: rand.New(rand.NewPCG(13, 2026))}
+	accepted := map[bool]int{}
+	for range 10_000 {
+		g.odd = g.r.IntN(2) == 0 // half of the documents are built with no oddity at all
+		job := g.job()
+		accepted[checkPlain[ExportJob](t, []byte(job), shapeLimits{})]++
+		page := g.page()
+		accepted[checkPlain[ExportJobPage](t, []byte(page), pageShape)]++
+	}
+	t.Logf("read as plain: %d, left to encoding/json: %d", accepted[true], accepted[false])
+	assert.Greater(t, accepted[true], 4_000)
+	assert.Greater(t, accepted[false], 4_000)
+}
+
+// docGen builds JSON documents near the plain form.
+type docGen struct {
+	r   *rand.Rand
+	odd bool // whether a value may be built in a form other than the plain one
+}
+
+// one picks one of choices.
+func (g *docGen) one(choices ...string) string { return choices[g.r.IntN(len(choices))] }
+
+// rarely reports true about once in n calls, while odd forms are allowed.
+func (g *docGen) rarely(n int) bool { return g.odd && g.r.IntN(n) == 0 }
+
+// ws is whitespace, usually none.
+func (g *docGen) ws() string {
+	if g.r.IntN(8) == 0 {
+		return g.one(" ", "\n", "\t", "\r\n  ")
+	}
+	return ""
+}
+
+// key is name as sent: usually as spelt, now and then in another form.
+func (g *docGen) key(name string) string {
+	if g.rarely(40) {
+		name = g.one(strings.ToUpper(name), strings.ToUpper(name[:1])+name[1:], name+"_", "x"+name,
+			strings.Replace(name, "s", "ſ", 1), strings.Replace(name, "k", "K", 1), `\u0069`+name[1:])
+	}
+	return `"` + name + `"`
+}
+
+func (g *docGen) str() string {
+	if g.rarely(25) {
+		return g.one(`"a\"b"`, `"\u00e9"`, `"\ud83d\ude00"`, "\"\xff\"", "\"a\x01\"", `"é日本"`, `null`, `5`, `"`, `""`, `[]`, `{}`)
+	}
+	return `"` + g.one("6a0b1c2d3e4f5a6b7c8d9e0f", "rs0", "/exports/c/x", "team", "https://x/y", "") + `"`
+}
+
+func (g *docGen) num() string {
+	if g.rarely(8) {
+		return g.one("-0", "0", "2147483647", "2147483648", "-2147483649", "1.0", "1e2", "01", "-", "1.", ".5",
+			"999999999999999999", "1000000000000000000", "-9223372036854775808", "9223372036854775808", `"1"`, "null", "true", "1E+2")
+	}
+	return strconv.Itoa(g.r.IntN(100))
+}
+
+func (g *docGen) timestamp() string {
+	if g.rarely(6) {
+		return `"` + g.one("2026-01-02T24:00:00Z", "2026-01-02T23:59:60Z", "2026-01-02t03:04:05z", "2026-02-30T00:00:00Z",
+			"2026-01-02T03:04:05,5Z", "2026-01-02T03:04:05+24:00", "2026-01-02T03:04:05.Z", "2026-01-02T03:04:05",
+			"0000-01-01T00:00:00Z", "2026-01-02T03:04:05.123456789123-07:30") + `"`
+	}
+	if g.rarely(30) {
+		return g.one("null", "0", `""`)
+	}
+	return `"2026-01-02T03:04:05` + g.one("Z", ".5Z", "+02:00", "-00:00") + `"`
+}
+
+// object builds an object of members from makers, in any order, with an unknown member now
+// and then.
+func (g *docGen) object(makers map[string]func() string) string {
+	var members []string
+	for name, value := range makers {
+		times := 1 // absent now and then; sent twice only while odd forms are allowed
+		if g.r.IntN(8) == 0 {
+			times = 0
+		} else if g.rarely(8) {
+			times = 2
+		}
+		for range times {
+			members = append(members, g.ws()+g.key(name)+g.ws()+":"+g.ws()+value()+g.ws())
+		}
+	}
+	if g.rarely(6) {
+		members = append(members, `"x":`+g.any(0))
+	}
+	g.r.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
+	return "{" + strings.Join(members, ",") + "}"
+}
+
+// any is any JSON value, within depth.
+func (g *docGen) any(depth int) string {
+	switch n := g.r.IntN(6); {
+	case n == 0 && depth < 3:
+		return "[" + g.any(depth+1) + "," + g.any(depth+1) + "]"
+	case n == 1 && depth < 3:
+		return `{"k":` + g.any(depth+1) + "}"
+	case n == 2:
+		return g.num()
+	case n == 3:
+		return g.one("true", "false", "null", "tru", "nul")
+	}
+	return g.str()
+}
+
+func (g *docGen) list(elem func() string) string {
+	if g.rarely(20) {
+		return g.one("null", "[null]", `{}`, `[[]]`)
+	}
+	items := make([]string, g.r.IntN(3))
+	for i := range items {
+		items[i] = g.ws() + elem() + g.ws()
+	}
+	return "[" + strings.Join(items, ",") + "]"
+}
+
+func (g *docGen) pair(a, b string) func() string {
+	return func() string { return g.object(map[string]func() string{a: g.str, b: g.str}) }
+}
+
+func (g *docGen) job() string {
+	return g.object(map[string]func() string{
+		"id": g.str, "snapshotId": g.str, "exportBucketId": g.str, "prefix": g.str,
+		"state":       func() string { return g.one(`"Queued"`, `"Successful"`, `"Paused"`, `"successful"`) },
+		"stateReason": func() string { return g.pair("errorCode", "message")() },
+		"exportStatus": func() string {
+			return g.object(map[string]func() string{"exportedCollections": g.num, "totalCollections": g.num})
+		},
+		"createdAt": g.timestamp, "finishedAt": g.timestamp,
+		"components": func() string { return g.list(g.pair("exportId", "replicaSetName")) },
+		"customData": func() string { return g.list(g.pair("key", "value")) },
+		"links":      func() string { return g.list(g.pair("href", "rel")) },
+	}) + g.trailer()
+}
+
+func (g *docGen) page() string {
+	return g.object(map[string]func() string{
+		"results":    func() string { return g.list(g.job) },
+		"totalCount": g.num,
+		"links":      func() string { return g.list(g.pair("href", "rel")) },
+	}) + g.trailer()
+}
+
+// trailer is what follows a document: whitespace, or now and then more.
+func (g *docGen) trailer() string {
+	if g.rarely(4) {
+		return g.one(" {}", "x", "]", `""`)
+	}
+	return g.ws()
 }
