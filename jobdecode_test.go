@@ -2,8 +2,10 @@ package atlas
 
 import (
 	"encoding/json"
+	"maps"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -275,7 +277,8 @@ func (g *docGen) timestamp() string {
 // and then.
 func (g *docGen) object(makers map[string]func() string) string {
 	var members []string
-	for name, value := range makers {
+	for _, name := range slices.Sorted(maps.Keys(makers)) { // a map's order would change the documents
+		value := makers[name]
 		times := 1 // absent now and then; sent twice only while odd forms are allowed
 		if g.r.IntN(8) == 0 {
 			times = 0
