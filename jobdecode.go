@@ -7,15 +7,17 @@ package atlas
 // changed nothing, and decodeJSON decodes the body as it would without it. So what a client
 // accepts, and what a body decodes to, stay encoding/json's: the plain reader accepts only
 // documents that encoding/json decodes to the same value and the shape limits allow
-// (FuzzPlainDecodeMatchesEncodingJSON checks both).
+// (FuzzPlainDecodeMatchesEncodingJSON and TestPlainReaderAgreesOnGeneratedDocuments check
+// both), and it gives up on a document past what a page as the API sends could hold
+// (plainElements, plainText).
 //
 // A job's strings are copied out of the body into one allocation of their own, so a job
 // kept keeps its own strings alive and nothing else, and nothing aliases a pooled buffer.
 
 // plainDecoder is a result type with a reader for its plain form.
 type plainDecoder interface {
-	// decodePlain decodes b into the receiver, which must be zero, and reports whether it
-	// could. When it could not, the receiver is still zero.
+	// decodePlain decodes b into the receiver, replacing what it held, and reports whether
+	// it could. When it could not, the receiver is unchanged.
 	decodePlain(b []byte) bool
 }
 
@@ -107,6 +109,8 @@ func (j *ExportJob) readFrom(r *plainReader) bool {
 	})
 }
 
+// The readFrom methods below read the small objects of a job, two members each.
+
 func (s *StateReason) readFrom(r *plainReader) bool {
 	return r.stringPair("errorCode", &s.ErrorCode, "message", &s.Message)
 }
@@ -137,7 +141,7 @@ func (s *ExportStatus) readFrom(r *plainReader) bool {
 }
 
 // readList reads an array into *dst, each element with read; limit caps its length, 0 for
-// no cap but the shape limits'. An empty array is an empty slice, not nil, as encoding/json
+// no cap but the reader's own. An empty array is an empty slice, not nil, as encoding/json
 // makes it.
 func readList[T any](r *plainReader, limit int, dst *[]T, read func(*T, *plainReader) bool) bool {
 	list := []T{}

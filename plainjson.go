@@ -81,7 +81,7 @@ func (r *plainReader) object(member func(key []byte) bool) bool {
 }
 
 // array reads an array, calling elem for each element; limit caps its length, 0 for no cap
-// but the shape limits'.
+// but plainElements, which holds for all the document's arrays together.
 func (r *plainReader) array(limit int, elem func() bool) bool {
 	if r.depth == maxDepth || !r.next('[') {
 		return false
