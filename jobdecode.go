@@ -3,9 +3,9 @@ package atlas
 // The documents a client reads most, an export job and a page of them, are read here without
 // reflection when they come in their plain form: every key once and spelt as the API spells
 // it, no escapes in strings, no nulls, integers where integers go. That is the form the API
-// sends. Anything else is left to encoding/json, whole: the plain reader gives up, having
-// changed nothing, and decodeJSON decodes the body as it would without it. So what a client
-// accepts, and what a body decodes to, stay encoding/json's: the plain reader accepts only
+// sends. Anything else is left to encoding/json, whole: the plain reader gives up, sets the
+// result back to zero, and decodeJSON decodes the body as it would without it. So what a
+// client accepts, and what a body decodes to, stay encoding/json's: the plain reader accepts only
 // documents that encoding/json decodes to the same value and the shape limits allow
 // (FuzzPlainDecodeMatchesEncodingJSON and TestPlainReaderAgreesOnGeneratedDocuments check
 // both), and it gives up on a document past what a page as the API sends could hold
@@ -16,40 +16,37 @@ package atlas
 
 // plainDecoder is a result type with a reader for its plain form.
 type plainDecoder interface {
-	// decodePlain decodes b into the receiver, replacing what it held, and reports whether
-	// it could. When it could not, the receiver is unchanged.
+	// decodePlain decodes b into the receiver, which must be zero, and reports whether it
+	// could. When it could not, the receiver is zero again.
 	decodePlain(b []byte) bool
 }
 
 // decodePlain reads an export job in its plain form.
 func (j *ExportJob) decodePlain(b []byte) bool {
-	r := plainReader{b: b}
-	var job ExportJob
-	if !job.readFrom(&r) || !r.end() {
-		return false
-	}
-	*j = job
-	return true
+	return readDocument(b, j, (*ExportJob).readFrom)
 }
 
 // decodePlain reads a page of export jobs in its plain form; pages of other items have none.
 func (p *Page[T]) decodePlain(b []byte) bool {
 	jobs, ok := any(p).(*ExportJobPage)
-	if !ok {
-		return false
-	}
+	return ok && readDocument(b, jobs, readJobPage)
+}
+
+// readDocument reads b, whole, into *dst with read, and sets *dst back to zero when b is not
+// in the plain form.
+func readDocument[T any](b []byte, dst *T, read func(*T, *plainReader) bool) bool {
 	r := plainReader{b: b}
-	var page ExportJobPage
-	if !readJobPage(&r, &page) || !r.end() {
-		return false
+	if read(dst, &r) && r.end() {
+		return true
 	}
-	*jobs = page
-	return true
+	var zero T
+	*dst = zero
+	return false
 }
 
 // readJobPage reads a page object. Each of its arrays is held to a page, as the shape limits
 // hold it, and a member it does not know ends the plain form: a page has no others.
-func readJobPage(r *plainReader, p *ExportJobPage) bool {
+func readJobPage(p *ExportJobPage, r *plainReader) bool {
 	var seen fieldSet
 	return r.object(func(key []byte) bool {
 		switch string(key) {
