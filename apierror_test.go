@@ -225,6 +225,8 @@ func TestAPIErrorRetryAfterAndRateLimit(t *testing.T) {
 		{"date in the past", "Wed, 21 Oct 2015 07:28:00 GMT", "10", "3", 0, 0, 10, 3, true},
 		{"garbage", "soon", "ten", "3", 0, 0, 0, 0, false},
 		{"negative", "-5", "", "", 0, 0, 0, 0, false},
+		// delay-seconds is 1*DIGIT (RFC 9110, 10.2.3): a sign makes it no delay at all.
+		{"signed", "+1", "", "", 0, 0, 0, 0, false},
 		{"absent", "", "", "", 0, 0, 0, 0, false},
 		// Too large for an int64: saturates, so the client gives up rather than retry at once.
 		{"past int64", "99999999999999999999", "", "", math.MaxInt64, math.MaxInt64, 0, 0, false},

@@ -168,7 +168,9 @@ func FuzzAPIError(f *testing.F) {
 		if apiErr.RetryAfter < 0 {
 			t.Fatalf("Retry-After %q gave a negative wait %v", retryAfter, apiErr.RetryAfter)
 		}
-		if secs, err := strconv.Atoi(strings.TrimSpace(retryAfter)); err == nil && secs > 0 {
+		// A delay is digits only (RFC 9110, 10.2.3); Atoi would also take a sign.
+		delay := strings.TrimSpace(retryAfter)
+		if secs, err := strconv.Atoi(delay); err == nil && secs > 0 && delay[0] != '+' {
 			if want := min(time.Duration(min(secs, 1<<30))*time.Second, time.Hour); apiErr.RetryAfter < want {
 				t.Fatalf("Retry-After %q gave a wait of %v, want at least %v", retryAfter, apiErr.RetryAfter, want)
 			}
