@@ -70,6 +70,19 @@ func discard(resp *http.Response) {
 	_ = resp.Body.Close()
 }
 
+// refuseRedirect is the CheckRedirect of every *http.Client the SDK builds: the API does not
+// redirect, and following a redirect would send credentials to wherever it points. The target
+// is shown without user info, query or fragment, which can carry credentials. http.Client
+// returns the error inside a *url.Error, whose own text has the request's raw URL: callers
+// unwrap it before showing it.
+func refuseRedirect(req *http.Request, _ []*http.Request) error {
+	status := 0
+	if req.Response != nil {
+		status = req.Response.StatusCode
+	}
+	return fmt.Errorf("%w: the server answered %d, redirecting to %s", ErrRedirect, status, shownURL(req.URL))
+}
+
 // redirectError is a 3xx answer, which the client never follows: the API does not redirect,
 // and auth would be sent again to wherever the redirect points. The target is shown without
 // user info or query, which can carry credentials.
