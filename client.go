@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -41,23 +42,21 @@ type Client struct {
 	// Snapshots has the replica-set and sharded-cluster snapshot operations.
 	Snapshots *SnapshotsService
 
-	base      string            // scheme://host[/prefix], no trailing slash
-	transport http.RoundTripper // auth, and its recovery, over the base transport
-	clock     *attemptClock     // ends attempts past WithHTTPClient's Timeout or DefaultAttemptTimeout
-	auth      authKind
-	headers   headerValues
-	redactor  redactor
-	retry     RetryPolicy
-	limiter   *rate.Limiter
-	logger    *slog.Logger
-	buffers   *bodyBuffers
-	sleep     func(ctx context.Context, d time.Duration) error
-	jitter    func(n time.Duration) time.Duration
+	base     string       // scheme://host[/prefix], no trailing slash
+	hc       *http.Client // carries every attempt: auth over the base transport, timeout, jar, redirects refused
+	auth     authKind
+	headers  headerValues
+	redactor redactor
+	retry    RetryPolicy
+	limiter  *rate.Limiter
+	logger   *slog.Logger
+	sleep    func(ctx context.Context, d time.Duration) error
+	jitter   func(n time.Duration) time.Duration
 }
 
 // Format prints a Client without any credential, whatever the verb: only its base URL and
 // the kind of auth it uses.
-func (c Client) Format(f fmt.State, _ rune) {
+func (c *Client) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "atlas.Client{base: %s, auth: %s}", c.base, c.auth)
 }
 
@@ -96,27 +95,26 @@ func NewClient(opts ...Option) (*Client, error) {
 			userAgent: []string{userAgent(s.userAgent)},
 			versions:  map[string][]string{MediaType: {MediaType}, MediaTypeExportBuckets: {MediaTypeExportBuckets}},
 		},
-		clock:   &attemptClock{timeout: DefaultAttemptTimeout},
 		retry:   retry,
 		limiter: s.limiter,
 		logger:  s.logger,
-		buffers: &bodyBuffers{},
 		sleep:   sleepContext,
 		jitter:  randomJitter,
 	}
+	// The SDK's own client: the caller's *http.Client lends its Transport, Timeout and Jar and
+	// is never modified.
+	c.hc = &http.Client{Timeout: DefaultAttemptTimeout, CheckRedirect: refuseRedirect}
 	transport := http.RoundTripper(newDefaultTransport())
 	if hc := s.httpClient; hc != nil {
 		if hc.Timeout > 0 {
-			c.clock.timeout = hc.Timeout
+			c.hc.Timeout = hc.Timeout
 		}
 		if hc.Transport != nil {
 			transport = hc.Transport
 		}
-		if hc.Jar != nil {
-			transport = &jarTransport{base: transport, jar: hc.Jar}
-		}
+		c.hc.Jar = hc.Jar
 	}
-	c.transport, c.redactor = c.authenticate(s.creds, transport)
+	c.hc.Transport, c.redactor = c.authenticate(s.creds, transport)
 	c.Exports = &ExportsService{client: c}
 	c.ExportBuckets = &ExportBucketsService{client: c}
 	c.Snapshots = &SnapshotsService{client: c}
@@ -135,7 +133,7 @@ func (c *Client) authenticate(creds credentials, base http.RoundTripper) (http.R
 		tokens := &userTokenSource{src: creds.tokenSource}
 		return &bearerAuth{base: base, tokens: tokens}, redactor{secrets: func() []string { return []string{tokens.current()} }}
 	case authServiceAccount:
-		account := newServiceAccount(creds.user, password, c.base+tokenPath, c.headers.userAgent, base, c.buffers)
+		account := newServiceAccount(creds.user, password, c.base+tokenPath, c.headers.userAgent, base)
 		return &bearerAuth{base: base, tokens: account}, redactor{secrets: func() []string {
 			return append(secretForms(creds.user, password.get()), account.current())
 		}}
@@ -167,11 +165,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	if ctx == nil {
 		return invalid("ctx", "is nil")
 	}
-	var target string
-	if r.query == "" {
-		target = c.base + r.path
-	} else {
-		target = c.base + r.path + "?" + r.query
+	target := c.base + r.path
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
 	}
 	for attempt := 1; ; attempt++ {
 		if err := c.waitLimiter(ctx); err != nil {
@@ -198,25 +194,10 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	}
 }
 
-// attempt sends r once and reads the answer. It returns the outcome the retry policy weighs,
-// the bearer token the request carried (for redaction), and, when the attempt failed, the
-// error the caller would get.
-func (c *Client) attempt(caller context.Context, r *request, target string, out any) (outcome, string, error) {
-	ctx, done := c.clock.start(caller)
-	defer done()
-	o, sent, err := c.exchange(ctx, r, target, out)
-	if err != nil && timedOut(ctx) {
-		// What the transport says of a cancelled request is only that it was cancelled.
-		err = fmt.Errorf("no complete answer within the %v attempt timeout: %w", c.clock.timeout, context.DeadlineExceeded)
-		if o.err != nil {
-			o.err = err
-		}
-	}
-	return o, sent, err
-}
-
-// exchange sends r and reads its answer within ctx: attempt's work, once its bound is set.
-func (c *Client) exchange(ctx context.Context, r *request, target string, out any) (outcome, string, error) {
+// attempt sends r once through the client's *http.Client and reads the answer. It returns
+// the outcome the retry policy weighs, the bearer token the request carried (for redaction),
+// and, when the attempt failed, the error the caller would get.
+func (c *Client) attempt(ctx context.Context, r *request, target string, out any) (outcome, string, error) {
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
@@ -230,43 +211,49 @@ func (c *Client) exchange(ctx context.Context, r *request, target string, out an
 	if r.body != nil {
 		req.Header["Content-Type"] = req.Header["Accept"]
 	}
-	resp, err := c.transport.RoundTrip(req)
+	resp, err := c.hc.Do(req)
 	if err != nil {
+		// *url.Error's text repeats the whole URL; the request is named by RequestError.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		err = c.timedOut(ctx, err)
 		return outcome{err: err}, "", err
 	}
 	o, sent := outcome{status: resp.StatusCode}, sentBearer(resp.Request)
-	p := c.buffers.get()
-	defer c.buffers.put(p)
-	switch ok := resp.StatusCode >= 200 && resp.StatusCode <= 299; {
-	case ok && out == nil:
-		discard(resp)
-		return o, sent, nil
-	case ok:
-		data, err := c.buffers.read(p, resp.Body, resp.ContentLength, MaxResponseBytes, false)
-		_ = resp.Body.Close()
-		switch {
-		case err == nil:
-			err = decodeJSON(data, out, r.decode)
-		case errors.Is(err, ErrBodyTooLarge):
-		default:
-			// The answer was cut off: the retry policy weighs it as it weighs a connection
-			// lost before any answer.
-			if ctx.Err() == nil {
-				err = fmt.Errorf("%w: reading the body: %w", ErrInvalidResponse, err)
-			}
-			o.err = err
-		}
-		return o, sent, err
-	case resp.StatusCode >= 300 && resp.StatusCode <= 399 && resp.Header.Get("Location") != "":
-		discard(resp)
-		return o, sent, redirectError(resp)
-	default:
-		data, _ := c.buffers.read(p, resp.Body, resp.ContentLength, MaxErrorBytes, true)
-		_ = resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		data := readErrorBody(resp, MaxErrorBytes)
 		apiErr := newAPIError(resp, data, func(s string) string { return c.redactor.redact(s, sent) })
 		o.retryAfter = apiErr.RetryAfter
 		return o, sent, apiErr
 	}
+	if out == nil {
+		discard(resp)
+		return o, sent, nil
+	}
+	data, err := readBody(resp, MaxResponseBytes)
+	switch {
+	case err == nil:
+		err = decodeJSON(data, out, r.shape)
+	case errors.Is(err, ErrBodyTooLarge):
+	default:
+		// The answer was cut off: the retry policy weighs it as it weighs a connection lost
+		// before any answer.
+		if err = c.timedOut(ctx, err); ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w: reading the body: %w", ErrInvalidResponse, err)
+		}
+		o.err = err
+	}
+	return o, sent, err
+}
+
+// timedOut says so when err is the attempt timeout's doing, not the caller's context's: what
+// net/http says of it names only its own field.
+func (c *Client) timedOut(ctx context.Context, err error) error {
+	if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("no complete answer within the %v attempt timeout: %w", c.hc.Timeout, err)
 }
 
 // waitLimiter waits for the client's rate limiter, when it has one.

@@ -18,7 +18,7 @@ var SleepContext = sleepContext
 // token needs renewing and when a refused token may be replaced. Call it before the client's
 // first request.
 func SetTokenClock(c *Client, now func() time.Time) {
-	c.transport.(*bearerAuth).tokens.(*serviceAccount).now = now
+	c.hc.Transport.(*bearerAuth).tokens.(*serviceAccount).now = now
 }
 
 // MinGrantInterval is how long a service-account client keeps a token at least.

@@ -109,14 +109,6 @@ type Page[T any] struct {
 	Links []Link `json:"links,omitempty"`
 }
 
-// reserve sizes Results for n items before a page is decoded into it, so that decoding does
-// not grow it by doubling (ten allocations for 500).
-func (p *Page[T]) reserve(n int) {
-	if p.Results == nil {
-		p.Results = make([]*T, 0, n)
-	}
-}
-
 // ExportJobPage is one page of export jobs, as ExportsService.List returns it.
 type ExportJobPage = Page[ExportJob]
 

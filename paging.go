@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"net/http"
+	"net/url"
 	"strconv"
 )
 
@@ -22,40 +24,28 @@ type ListOptions struct {
 // defaultItemsPerPage is the server's page size when none is asked for.
 const defaultItemsPerPage = 100
 
-// query checks the options and encodes them as a URL query, "" for none. The parameters are
-// in url.Values.Encode's order; the string is the one allocation.
-func (o *ListOptions) query() (string, error) {
+// query checks the options and returns them as a URL query, nil for none.
+func (o *ListOptions) query() (url.Values, error) {
 	if o == nil {
-		return "", nil
+		return nil, nil
 	}
 	if o.PageNum < 0 {
-		return "", invalid("PageNum", "must be 1 or more (0 for the first page)")
+		return nil, invalid("PageNum", "must be 1 or more (0 for the first page)")
 	}
 	if o.ItemsPerPage < 0 || o.ItemsPerPage > maxPageResults {
-		return "", invalid("ItemsPerPage", "must be from 1 to 500 (0 for the server's default of 100)")
+		return nil, invalid("ItemsPerPage", "must be from 1 to 500 (0 for the server's default of 100)")
 	}
-	var buf [64]byte
-	q := buf[:0]
-	param := func(name string) {
-		if len(q) > 0 {
-			q = append(q, '&')
-		}
-		q = append(q, name...)
-		q = append(q, '=')
-	}
+	q := url.Values{}
 	if o.OmitCount {
-		param("includeCount")
-		q = append(q, "false"...)
+		q.Set("includeCount", "false")
 	}
 	if o.ItemsPerPage > 0 {
-		param("itemsPerPage")
-		q = strconv.AppendInt(q, int64(o.ItemsPerPage), 10)
+		q.Set("itemsPerPage", strconv.Itoa(o.ItemsPerPage))
 	}
 	if o.PageNum > 0 {
-		param("pageNum")
-		q = strconv.AppendInt(q, int64(o.PageNum), 10)
+		q.Set("pageNum", strconv.Itoa(o.PageNum))
 	}
-	return string(q), nil
+	return q, nil
 }
 
 // listRequest builds the GET of one page of path.
@@ -64,7 +54,7 @@ func listRequest(path, version string, opts *ListOptions) (*request, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &request{method: "GET", path: path, query: q, version: version, decode: decoding{shape: pageShape}}, nil
+	return &request{method: http.MethodGet, path: path, query: q, version: version, shape: pageShape}, nil
 }
 
 // walk yields every item of the pages list returns, starting at opts.PageNum with pages of

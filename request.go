@@ -15,11 +15,11 @@ import (
 type request struct {
 	method  string
 	path    string // escaped, starting with /api/
-	query   string // encoded, without the "?"; "" for none
+	query   url.Values
 	version string // the operation's media type, for Accept and the body's Content-Type
 	body    []byte // JSON; nil for none
 	mode    repeatability
-	decode  decoding
+	shape   shapeLimits // what a 2xx body may hold
 }
 
 // get, post, patch and del build the request of an operation on path.
@@ -48,27 +48,9 @@ func withBody(r *request, body any) (*request, error) {
 	return r, nil
 }
 
-// decoding is how a 2xx body is decoded into a request's result.
-type decoding struct {
-	shape   shapeLimits
-	reserve reserver     // sizes a page's results before decoding; nil for other documents
-	plain   plainDecoder // reads the result's plain form; nil unless the result has one and is new
-}
-
-// reserver is a document that can size itself before decoding: a page, for its results.
-type reserver interface{ reserve(n int) }
-
-// doJSON runs r and returns the decoded document. A body of JSON null is an error, so that a
-// caller never gets a nil result with a nil error, nor an empty one.
+// doJSON runs r and returns the decoded document.
 func doJSON[T any](ctx context.Context, c *Client, r *request) (*T, error) {
 	out := new(T)
-	if p, ok := any(out).(reserver); ok {
-		r.decode.reserve = p
-	}
-	if p, ok := any(out).(plainDecoder); ok {
-		r.decode.plain = p
-	}
-	r.decode.shape.nonNull = true
 	if err := c.do(ctx, r, out); err != nil {
 		return nil, err
 	}
@@ -139,7 +121,7 @@ func (req *Request) build() (*request, error) {
 	if _, err := time.Parse(time.DateOnly, req.Version); err != nil {
 		return nil, invalid("Request.Version", "must be a resource version date such as 2023-01-01")
 	}
-	r := &request{method: req.Method, path: req.Path, query: req.Query.Encode(), version: "application/vnd.atlas." + req.Version + "+json"}
+	r := &request{method: req.Method, path: req.Path, query: req.Query, version: "application/vnd.atlas." + req.Version + "+json"}
 	if req.Method == http.MethodPost {
 		r.mode = createOnce
 	}

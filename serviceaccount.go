@@ -38,7 +38,6 @@ type serviceAccount struct {
 	tokenURL  string
 	userAgent []string
 	base      http.RoundTripper // no auth; do's redirect refusal applies by construction
-	buffers   *bodyBuffers
 	now       func() time.Time
 	grant     chan struct{} // a one-slot semaphore that a waiting caller can abandon
 	cache     sealed[*tokenCache]
@@ -54,10 +53,10 @@ type tokenCache struct {
 	refusedAt time.Time
 }
 
-func newServiceAccount(clientID string, secret sealed[string], tokenURL string, userAgent []string, base http.RoundTripper, buffers *bodyBuffers) *serviceAccount {
+func newServiceAccount(clientID string, secret sealed[string], tokenURL string, userAgent []string, base http.RoundTripper) *serviceAccount {
 	return &serviceAccount{
 		clientID: clientID, secret: secret, tokenURL: tokenURL, userAgent: userAgent,
-		base: base, buffers: buffers, now: time.Now,
+		base: base, now: time.Now,
 		grant: make(chan struct{}, 1),
 		cache: seal(&tokenCache{}),
 	}
@@ -173,11 +172,13 @@ func (s *serviceAccount) request(ctx context.Context) (*bearer, time.Duration, e
 		}
 		return nil, 0, &GrantError{Err: err}
 	}
-	p := s.buffers.get()
-	defer s.buffers.put(p)
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
-	body, err := s.buffers.read(p, resp.Body, resp.ContentLength, maxTokenAnswer, !ok)
-	_ = resp.Body.Close()
+	var body []byte
+	if ok {
+		body, err = readBody(resp, maxTokenAnswer)
+	} else {
+		body = readErrorBody(resp, maxTokenAnswer)
+	}
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return nil, 0, ctx.Err()

@@ -9,6 +9,15 @@ import (
 	"time"
 )
 
+// DefaultAttemptTimeout bounds each attempt of a request, from sending it to the last byte of
+// its answer, when WithHTTPClient gives no Timeout: it is the Timeout of the *http.Client the
+// SDK sends with, so a server that stops answering, before its headers or in the middle of a
+// body, ends the attempt rather than holding the call forever. A context that ends sooner ends
+// the attempt sooner. An attempt cut off by it fails with an error matching
+// context.DeadlineExceeded whose Timeout method reports true; reads are tried again as after
+// any timeout.
+const DefaultAttemptTimeout = time.Minute
+
 // defaultMaxConns caps the default transport's connections to the API host.
 const defaultMaxConns = 64
 
@@ -18,7 +27,7 @@ const maxHeaderBytes = 64 << 10
 
 // newDefaultTransport is a transport tuned for one API host under concurrency, with timeouts
 // for dialing and TLS. The response, headers and body alike, is bounded by the attempt's
-// timeout (see Client.attempt), not by a timer of the transport's own.
+// timeout (DefaultAttemptTimeout), not by a timer of the transport's own.
 //
 // MaxConnsPerHost equals MaxIdleConnsPerHost so that connections are opened once and reused:
 // without the cap, a request issued just before the previous response's connection returns to
@@ -40,26 +49,6 @@ func newDefaultTransport() *http.Transport {
 		MaxConnsPerHost:        defaultMaxConns,
 		MaxResponseHeaderBytes: maxHeaderBytes,
 	}
-}
-
-// jarTransport keeps cookies in the caller's jar, as an http.Client with that Jar would.
-type jarTransport struct {
-	base http.RoundTripper
-	jar  http.CookieJar
-}
-
-// RoundTrip implements http.RoundTripper for requests built by do.
-func (t *jarTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	for _, c := range t.jar.Cookies(req.URL) {
-		req.AddCookie(c)
-	}
-	resp, err := t.base.RoundTrip(req)
-	if err == nil {
-		if rc := resp.Cookies(); len(rc) > 0 {
-			t.jar.SetCookies(req.URL, rc)
-		}
-	}
-	return resp, err
 }
 
 // discard reads what little is left of a body the client will not use, so that a short one

@@ -2,6 +2,7 @@ package atlas_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -264,3 +266,68 @@ func TestMalformedResponsesQuotingACredential(t *testing.T) {
 		}
 	}
 }
+
+// TestAttemptTimeoutEndsAStalledAnswer stalls the server before its headers and in the middle
+// of a body: each attempt ends at the attempt timeout with an error that says so, whatever
+// the caller's context. A read is tried again, as after any timeout; a create whose request
+// may have arrived is not.
+func TestAttemptTimeoutEndsAStalledAnswer(t *testing.T) {
+	t.Parallel()
+	stalls := map[string]func(w http.ResponseWriter){
+		"before the headers": func(http.ResponseWriter) {},
+		"in the middle of the body": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "1000")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, `{"id":"`)
+			_ = http.NewResponseController(w).Flush()
+		},
+	}
+	for name, stall := range stalls {
+		for _, create := range []bool{false, true} {
+			op := "read"
+			if create {
+				op = "create"
+			}
+			t.Run(name+"/"+op, func(t *testing.T) {
+				t.Parallel()
+				srv := newServer(t)
+				released := make(chan struct{})
+				t.Cleanup(func() { close(released) }) // before the server closes
+				srv.Mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+					stall(w)
+					select {
+					case <-r.Context().Done():
+					case <-released:
+					}
+				})
+				c := newClient(t, srv, atlas.WithAccessToken(testToken), atlas.WithRetry(fastRetry),
+					atlas.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
+				var (
+					job *atlas.ExportJob
+					err error
+				)
+				if create {
+					job, err = c.Exports.Create(context.Background(), testGroupID, testCluster, createReq)
+				} else {
+					job, err = c.Exports.Get(context.Background(), testGroupID, testCluster, testExportID)
+				}
+				assert.Nil(t, job)
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+				var timeout interface{ Timeout() bool }
+				require.ErrorAs(t, err, &timeout)
+				assert.True(t, timeout.Timeout())
+				assert.Contains(t, err.Error(), "no complete answer within the 50ms attempt timeout")
+				want := int64(fastRetry.MaxAttempts)
+				if create {
+					want = 1
+				}
+				assert.Equal(t, want, srv.Requests())
+			})
+		}
+	}
+}
+
+// roundTripper is a func as an http.RoundTripper.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
