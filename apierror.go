@@ -19,28 +19,32 @@ import (
 // Match it with errors.As, or test its kind with errors.Is and the sentinels: ErrUnauthorized,
 // ErrForbidden, ErrNotFound, ErrRateLimited, ErrServer. Every text it took from the server has
 // the client's credentials replaced by [redacted].
+//
+// Its json tags are the ApiError schema's, so json.Marshal of an APIError gives the document
+// the server sent.
 type APIError struct {
-	// StatusCode is the HTTP status of the response.
-	StatusCode int
+	// StatusCode is the HTTP status of the response (the document's "error").
+	StatusCode int `json:"error"`
 	// Method and Path are the request's method and URL path.
-	Method, Path string
+	Method string `json:"-"`
+	Path   string `json:"-"`
 	// ErrorCode is Atlas' application error code, such as RESOURCE_NOT_FOUND.
-	ErrorCode string
+	ErrorCode string `json:"errorCode"`
 	// Reason is Atlas' short description of the status.
-	Reason string
+	Reason string `json:"reason,omitempty"`
 	// Detail describes the specific conditions of this error.
-	Detail string
+	Detail string `json:"detail,omitempty"`
 	// Parameters are the values Atlas gives to explain the error.
-	Parameters []any
+	Parameters []any `json:"parameters,omitempty"`
 	// BadRequestDetail lists the request fields a 400 refused.
-	BadRequestDetail BadRequestDetail
+	BadRequestDetail BadRequestDetail `json:"badRequestDetail,omitzero"`
 	// Body is the raw body, at most MaxErrorBytes bytes, kept only when it was not an ApiError
 	// document.
-	Body []byte
+	Body []byte `json:"-"`
 	// RetryAfter is the wait the server asked for in Retry-After; zero when absent.
-	RetryAfter time.Duration
+	RetryAfter time.Duration `json:"-"`
 	// RateLimit holds the RateLimit-Limit and RateLimit-Remaining headers; nil when absent.
-	RateLimit *RateLimit
+	RateLimit *RateLimit `json:"-"`
 }
 
 // BadRequestDetail lists the violations of a refused request body.
@@ -103,16 +107,6 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
-// apiErrorBody is the wire form of the API's ApiError schema.
-type apiErrorBody struct {
-	Detail           string           `json:"detail"`
-	Error            *int             `json:"error"`
-	ErrorCode        string           `json:"errorCode"`
-	Parameters       []any            `json:"parameters"`
-	Reason           string           `json:"reason"`
-	BadRequestDetail BadRequestDetail `json:"badRequestDetail"`
-}
-
 // newAPIError turns a non-2xx response and the start of its body (at most MaxErrorBytes)
 // into an *APIError, with every text taken from the server passed through redact.
 func newAPIError(resp *http.Response, body []byte, redact func(string) string) *APIError {
@@ -124,8 +118,9 @@ func newAPIError(resp *http.Response, body []byte, redact func(string) string) *
 	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	e.RateLimit = parseRateLimit(resp.Header)
 
-	var doc apiErrorBody
-	if json.Unmarshal(body, &doc) == nil && doc.Error != nil && doc.ErrorCode != "" {
+	// An ApiError document names its status and an errorCode; anything else is kept raw.
+	var doc APIError
+	if json.Unmarshal(body, &doc) == nil && doc.StatusCode != 0 && doc.ErrorCode != "" {
 		e.ErrorCode = redact(doc.ErrorCode)
 		e.Reason = redact(doc.Reason)
 		e.Detail = redact(doc.Detail)

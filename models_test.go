@@ -4,7 +4,11 @@ package atlas_test
 // unchanged, and keeps values a newer server may send.
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,4 +183,128 @@ func TestSnapshotStatusIsTerminal(t *testing.T) {
 	} {
 		assert.Equal(t, want, status.IsTerminal(), "%q", status)
 	}
+}
+
+// fullDocument is a JSON object for a struct type with every exported field that has a json
+// name set to a non-zero value chosen by the field's type, so that a field added to a model
+// later is covered without editing the tests that use it. Fields named id or _id take id.
+func fullDocument(t reflect.Type, id string) map[string]any {
+	doc := map[string]any{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if name == "id" || name == "_id" {
+			doc[name] = id
+			continue
+		}
+		doc[name] = fullValue(f.Type, name, id)
+	}
+	return doc
+}
+
+// fullValue is a non-zero JSON value of type t, for the field name.
+func fullValue(t reflect.Type, name, id string) any {
+	if t == reflect.TypeFor[time.Time]() {
+		return "2025-01-02T03:04:05Z"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return fullValue(t.Elem(), name, id)
+	case reflect.Struct:
+		return fullDocument(t, id)
+	case reflect.Slice:
+		return []any{fullValue(t.Elem(), name, id)}
+	case reflect.String, reflect.Interface:
+		return "a " + name
+	case reflect.Bool:
+		return true
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return 7
+	}
+	panic("fullValue: add a value for " + t.String())
+}
+
+// TestEveryFieldSurvivesTheWire serves, for every type the SDK returns, a document with every
+// field set, reads it through the service that returns it, and checks that encoding the
+// result gives the document back: a field the SDK would drop fails here.
+func TestEveryFieldSurvivesTheWire(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	page := func(item reflect.Type, id string) map[string]any {
+		doc := fullDocument(reflect.TypeFor[atlas.Page[struct{}]](), id)
+		doc["results"] = []any{fullDocument(item, id)}
+		return doc
+	}
+	job, bucket, snapshot := reflect.TypeFor[atlas.ExportJob](), reflect.TypeFor[atlas.ExportBucket](), reflect.TypeFor[atlas.Snapshot]()
+	for _, tc := range []struct {
+		name string
+		doc  map[string]any
+		call func(c *atlas.Client) (any, error)
+	}{
+		{"ExportJob", fullDocument(job, testExportID), func(c *atlas.Client) (any, error) {
+			return c.Exports.Get(ctx, testGroupID, testCluster, testExportID)
+		}},
+		{"ExportJobPage", page(job, testExportID), func(c *atlas.Client) (any, error) {
+			return c.Exports.List(ctx, testGroupID, testCluster, nil)
+		}},
+		{"ExportBucket", fullDocument(bucket, testBucket), func(c *atlas.Client) (any, error) {
+			return c.ExportBuckets.Get(ctx, testGroupID, testBucket)
+		}},
+		{"ExportBucketPage", page(bucket, testBucket), func(c *atlas.Client) (any, error) {
+			return c.ExportBuckets.List(ctx, testGroupID, nil)
+		}},
+		{"Snapshot", fullDocument(snapshot, testSnapshot), func(c *atlas.Client) (any, error) {
+			return c.Snapshots.Get(ctx, testGroupID, testCluster, testSnapshot)
+		}},
+		{"SnapshotPage", page(snapshot, testSnapshot), func(c *atlas.Client) (any, error) {
+			return c.Snapshots.ListSharded(ctx, testGroupID, testCluster, nil)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sent := serveDocument(t, http.StatusOK, tc.doc)
+			got, err := tc.call(newClient(t, sent.srv, atlas.WithAccessToken(testToken)))
+			require.NoError(t, err)
+			back, err := json.Marshal(got)
+			require.NoError(t, err)
+			assert.JSONEq(t, sent.body, string(back))
+		})
+	}
+	t.Run("APIError", func(t *testing.T) {
+		t.Parallel()
+		doc := fullDocument(reflect.TypeFor[atlas.APIError](), "")
+		doc["error"] = http.StatusBadRequest // the document's status is the response's
+		sent := serveDocument(t, http.StatusBadRequest, doc)
+		_, err := newClient(t, sent.srv, atlas.WithAccessToken(testToken)).Exports.Get(ctx, testGroupID, testCluster, testExportID)
+		var apiErr *atlas.APIError
+		require.ErrorAs(t, err, &apiErr)
+		back, err := json.Marshal(apiErr)
+		require.NoError(t, err)
+		assert.JSONEq(t, sent.body, string(back))
+	})
+}
+
+// sentDocument is a server that answers every request with one document.
+type sentDocument struct {
+	srv  *server
+	body string
+}
+
+// serveDocument starts a server answering every request with status and doc.
+func serveDocument(t *testing.T, status int, doc map[string]any) sentDocument {
+	t.Helper()
+	body, err := json.Marshal(doc)
+	require.NoError(t, err)
+	srv := newServer(t)
+	srv.Mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+	return sentDocument{srv: srv, body: string(body)}
 }
