@@ -284,7 +284,7 @@ func (c *Client) waitLimiter(ctx context.Context) error {
 
 // fail wraps why r failed in a *RequestError, with every credential hidden from its text.
 func (c *Client) fail(r *request, err error, sentToken string) error {
-	return &RequestError{Method: r.method, Path: r.path, Err: c.redactor.error(err, sentToken)}
+	return &RequestError{Method: r.method, Path: r.path, Err: c.redactor.error(withHint(err, c.auth), sentToken)}
 }
 
 // logAttempt writes one debug record for an attempt. It never logs headers or bodies.
