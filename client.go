@@ -70,7 +70,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		if opt == nil {
 			continue
 		}
-		if err := opt(&s); err != nil {
+		if err := opt.apply(&s); err != nil {
 			return nil, err
 		}
 	}
