@@ -6,23 +6,6 @@ import (
 	"strings"
 )
 
-// roles is the role each operation needs, from the spec's x-rolesRequirements: the method and
-// the path after /api/atlas/v2/groups/{groupId}, with * for an id or a name.
-var roles = []struct{ method, path, role string }{
-	{http.MethodGet, "/clusters/*/backup/exports", "Project Backup Manager"},
-	{http.MethodPost, "/clusters/*/backup/exports", "Project Backup Export Operator"},
-	{http.MethodGet, "/clusters/*/backup/exports/*", "Project Backup Manager"},
-	{http.MethodGet, "/backup/exportBuckets", "Project Read Only"},
-	{http.MethodPost, "/backup/exportBuckets", "Project Backup Manager"},
-	{http.MethodGet, "/backup/exportBuckets/*", "Project Read Only"},
-	{http.MethodPatch, "/backup/exportBuckets/*", "Project Backup Manager"},
-	{http.MethodDelete, "/backup/exportBuckets/*", "Project Backup Manager"},
-	{http.MethodGet, "/clusters/*/backup/snapshots", "Project Read Only"},
-	{http.MethodPost, "/clusters/*/backup/snapshots", "Project Backup Creator"},
-	{http.MethodGet, "/clusters/*/backup/snapshots/*", "Project Read Only"},
-	{http.MethodGet, "/clusters/*/backup/snapshots/shardedCluster/*", "Project Read Only"},
-}
-
 // hint says what to check after a 401 or a 403, for the auth mode in use and the operation
 // that was refused; "" for other statuses. It names options and variables, never a value.
 func hint(auth authKind, method, path string, status int) string {
@@ -41,11 +24,11 @@ func hint(auth authKind, method, path string, status int) string {
 			return "The token source's token was refused: check that it gives a current, unrevoked Atlas token"
 		}
 	case status == http.StatusForbidden && strings.HasSuffix(path, tokenPath):
-		return "The token endpoint refused a grant: a service account holds at most 100 live tokens, each valid one hour; share tokens between processes with WithTokenCache"
+		return "The token endpoint refused a grant: a service account holds at most 100 live tokens, each valid one hour; share tokens between processes with a TokenCache"
 	case status == http.StatusForbidden:
 		who := "The credential needs "
 		if role := roleFor(method, path); role != "" {
-			who += "the " + role + " role (or a higher one) on the project for this operation"
+			who += "the " + role + " role (or one that includes it, such as Project Owner) on the project for this operation"
 		} else {
 			who += "a role on the project that allows this operation"
 		}
@@ -57,6 +40,22 @@ func hint(auth authKind, method, path string, status int) string {
 // roleFor returns the role the operation on path needs, or "" for a path the spec does not
 // list.
 func roleFor(method, path string) string {
+	// The role of each operation in the spec's x-rolesRequirements: the method and the path
+	// after /api/atlas/v2/groups/{groupId}, with * for an id or a name.
+	roles := []struct{ method, path, role string }{
+		{http.MethodGet, "/clusters/*/backup/exports", "Project Backup Manager"},
+		{http.MethodPost, "/clusters/*/backup/exports", "Project Backup Export Operator"},
+		{http.MethodGet, "/clusters/*/backup/exports/*", "Project Backup Manager"},
+		{http.MethodGet, "/backup/exportBuckets", "Project Read Only"},
+		{http.MethodPost, "/backup/exportBuckets", "Project Backup Manager"},
+		{http.MethodGet, "/backup/exportBuckets/*", "Project Read Only"},
+		{http.MethodPatch, "/backup/exportBuckets/*", "Project Backup Manager"},
+		{http.MethodDelete, "/backup/exportBuckets/*", "Project Backup Manager"},
+		{http.MethodGet, "/clusters/*/backup/snapshots", "Project Read Only"},
+		{http.MethodPost, "/clusters/*/backup/snapshots", "Project Backup Creator"},
+		{http.MethodGet, "/clusters/*/backup/snapshots/*", "Project Read Only"},
+		{http.MethodGet, "/clusters/*/backup/snapshots/shardedCluster/*", "Project Read Only"},
+	}
 	_, rest, ok := strings.Cut(path, "/api/atlas/v2/groups/")
 	if !ok {
 		return ""
