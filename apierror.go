@@ -45,6 +45,10 @@ type APIError struct {
 	RetryAfter time.Duration `json:"-"`
 	// RateLimit holds the RateLimit-Limit and RateLimit-Remaining headers; nil when absent.
 	RateLimit *RateLimit `json:"-"`
+	// Hint says what to check, for a 401 or a 403 that a call returned: the credentials of
+	// the auth mode in use, or the role the operation needs. It is the client's advice, not
+	// the server's, and never holds a credential. Error appends it.
+	Hint string `json:"-"`
 }
 
 // BadRequestDetail lists the violations of a refused request body.
@@ -69,7 +73,7 @@ type RateLimit struct {
 	Remaining int
 }
 
-// Error names the status, the errorCode and the detail. The request is named by the
+// Error names the status, the errorCode, the detail and the hint. The request is named by the
 // *RequestError around it.
 func (e *APIError) Error() string {
 	var b strings.Builder
@@ -86,6 +90,12 @@ func (e *APIError) Error() string {
 	}
 	for _, f := range e.BadRequestDetail.Fields {
 		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Description)
+	}
+	if e.Hint != "" {
+		if !strings.HasSuffix(b.String(), ".") {
+			b.WriteByte('.')
+		}
+		b.WriteString(" " + e.Hint)
 	}
 	return b.String()
 }

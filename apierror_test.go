@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
 )
 
 // The example bodies of the spec's components.responses, copied unchanged.
@@ -92,8 +93,14 @@ func TestAPIErrorFromSpecExamples(t *testing.T) {
 			assert.NotErrorIs(t, err, atlas.ErrInvalidResponse)
 			assert.NotErrorIs(t, err, atlas.ErrInvalidArgument)
 
-			// The operation once, then the status, the errorCode and the detail.
-			assert.Equal(t, fmt.Sprintf("atlas: GET %s: %d %s (%s): %s", jobPath, tt.status, http.StatusText(tt.status), tt.errorCode, tt.want), err.Error())
+			// The operation once, then the status, the errorCode, the detail and for a 401 or a
+			// 403 the hint.
+			want := fmt.Sprintf("atlas: GET %s: %d %s (%s): %s", jobPath, tt.status, http.StatusText(tt.status), tt.errorCode, tt.want)
+			if apiErr.Hint != "" {
+				want += ". " + apiErr.Hint
+			}
+			assert.Equal(t, want, err.Error())
+			assert.Equal(t, tt.status == http.StatusUnauthorized || tt.status == http.StatusForbidden, apiErr.Hint != "")
 		})
 	}
 }
@@ -279,4 +286,48 @@ func TestAPIErrorIsWithoutAResponse(t *testing.T) {
 			assert.Equal(t, slices.Contains(tt.want, s), errors.Is(wrapped, s), "%d %s is %v", tt.err.StatusCode, tt.err.ErrorCode, s)
 		}
 	}
+}
+
+// TestRefusalsSayWhatToCheck: a 401 names the credentials of the auth mode in use, a 403 the
+// role the operation needs, and neither repeats a credential.
+func TestRefusalsSayWhatToCheck(t *testing.T) {
+	t.Parallel()
+	const wrongSecret = "canary-wrong-secret-77"
+	f := setup(t)
+	for _, tc := range []struct {
+		name string
+		auth atlas.Option
+		want []string
+	}{
+		{"service account", atlas.WithServiceAccount(f.srv.ClientID, wrongSecret), []string{atlas.EnvClientID, "WithServiceAccount"}},
+		{"digest", atlas.WithDigest(f.srv.PublicKey, wrongSecret), []string{atlas.EnvPublicKey, "WithDigest", "IP access list"}},
+		{"access token", atlas.WithAccessToken(wrongSecret), []string{atlas.EnvAccessToken, "expired"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := f.connect(t, tc.auth, 0)
+			_, err := c.ExportBuckets.Get(t.Context(), testGroupID, testBucket)
+			require.ErrorIs(t, err, atlas.ErrUnauthorized)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.NotContains(t, err.Error(), wrongSecret)
+			var apiErr *atlas.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.NotEmpty(t, apiErr.Hint)
+		})
+	}
+
+	f.srv.SetAccess(testGroupID, atlastest.AccessReadOnly)
+	_, err := f.client.Exports.Create(t.Context(), testGroupID, testCluster, &atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testBucket})
+	require.ErrorIs(t, err, atlas.ErrForbidden)
+	assert.Contains(t, err.Error(), "Project Backup Export Operator")
+	_, err = f.client.Snapshots.Take(t.Context(), testGroupID, testCluster, nil)
+	require.ErrorIs(t, err, atlas.ErrForbidden)
+	assert.Contains(t, err.Error(), "Project Backup Creator")
+
+	// Other statuses carry no hint.
+	_, err = f.client.ExportBuckets.Get(t.Context(), testGroupID, testOtherID)
+	var apiErr *atlas.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Empty(t, apiErr.Hint)
 }

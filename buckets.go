@@ -83,9 +83,10 @@ func (s *ExportBucketsService) Get(ctx context.Context, groupID, exportBucketID 
 //
 // It needs the Project Backup Manager role. req.CloudProvider decides the required fields: AWS needs
 // BucketName and IAMRoleID; AZURE needs RoleID and ServiceURL; GCP needs BucketName and
-// RoleID. A missing field, an unknown provider, a BucketName outside 3 to 63 characters or an
-// id that is not 24 hex characters wraps ErrInvalidArgument and sends nothing. Like every
-// create it is repeated only when the server certainly did not act on it.
+// RoleID. A missing field, an unknown provider, a BucketName outside 3 to 63 characters or
+// holding "/" (a URL such as s3://nightly), or an id that is not 24 hex characters wraps
+// ErrInvalidArgument and sends nothing. Like every create it is repeated only when the server
+// certainly did not act on it.
 func (s *ExportBucketsService) Create(ctx context.Context, groupID string, req *CreateExportBucketRequest) (*ExportBucket, error) {
 	path, err := bucketsPath(ctx, groupID)
 	if err != nil {
@@ -127,6 +128,11 @@ func (req *CreateExportBucketRequest) check() error {
 	}
 	if n := len(req.BucketName); req.BucketName != "" && (n < 3 || n > 63) {
 		return invalid("BucketName", "must be 3 to 63 characters")
+	}
+	// No cloud allows "/" in a bucket or container name; a URL or a path here is a mistake
+	// the API would answer with a bucket that can never be written.
+	if strings.Contains(req.BucketName, "/") {
+		return invalid("BucketName", "must be the bucket's name alone, not a URL or a path (such as my-bucket, not s3://my-bucket or my-bucket/prefix)")
 	}
 	for _, id := range []struct{ name, value string }{{"IAMRoleID", req.IAMRoleID}, {"RoleID", req.RoleID}} {
 		if id.value != "" {

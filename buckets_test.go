@@ -85,6 +85,9 @@ func TestExportBucketsCreateRefusesWithoutARequest(t *testing.T) {
 		{"GCP without RoleID", testGroupID, with(gcp, func(r *atlas.CreateExportBucketRequest) { r.RoleID = "" }), "RoleID"},
 		{"BucketName of 2", testGroupID, with(aws, func(r *atlas.CreateExportBucketRequest) { r.BucketName = "ab" }), "BucketName"},
 		{"BucketName of 64", testGroupID, with(gcp, func(r *atlas.CreateExportBucketRequest) { r.BucketName = strings.Repeat("b", 64) }), "BucketName"},
+		{"BucketName a URL", testGroupID, with(aws, func(r *atlas.CreateExportBucketRequest) { r.BucketName = "s3://nightly" }), "BucketName"},
+		{"BucketName a gs URL", testGroupID, with(gcp, func(r *atlas.CreateExportBucketRequest) { r.BucketName = "gs://nightly" }), "BucketName"},
+		{"BucketName with a path", testGroupID, with(aws, func(r *atlas.CreateExportBucketRequest) { r.BucketName = "nightly/prefix" }), "BucketName"},
 		{"IAMRoleID not hex", testGroupID, with(aws, func(r *atlas.CreateExportBucketRequest) { r.IAMRoleID = "arn:aws:iam::1234:role/x" }), "IAMRoleID"},
 		{"RoleID upper-case", testGroupID, with(gcp, func(r *atlas.CreateExportBucketRequest) { r.RoleID = strings.ToUpper(testRoleID) }), "RoleID"},
 	} {

@@ -69,7 +69,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		if opt == nil {
 			continue
 		}
-		if err := opt(&s); err != nil {
+		if err := opt.apply(&s); err != nil {
 			return nil, err
 		}
 	}
@@ -186,7 +186,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		wait, again := c.retry.decide(attemptState{attempt: attempt, mode: r.mode, timeLeft: timeLeft(ctx)}, o, c.jitter)
 		c.logAttempt(ctx, r, attempt, o.status, time.Since(start), wait)
 		if !again {
-			return c.fail(r, err, sentToken)
+			return c.fail(r, retried(err, attempt), sentToken)
 		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return c.fail(r, err, "")
@@ -271,7 +271,7 @@ func (c *Client) waitLimiter(ctx context.Context) error {
 
 // fail wraps why r failed in a *RequestError, with every credential hidden from its text.
 func (c *Client) fail(r *request, err error, sentToken string) error {
-	return &RequestError{Method: r.method, Path: r.path, Err: c.redactor.error(err, sentToken)}
+	return &RequestError{Method: r.method, Path: r.path, Err: c.redactor.error(withHint(err, c.auth), sentToken)}
 }
 
 // logAttempt writes one debug record for an attempt. It never logs headers or bodies.

@@ -2,6 +2,7 @@ package atlas
 
 import (
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -24,6 +25,9 @@ const (
 	EnvAccessToken = "MONGODB_ATLAS_ACCESS_TOKEN"
 	// EnvBaseURL is the API's address, https://cloud.mongodb.com when unset.
 	EnvBaseURL = "MONGODB_ATLAS_BASE_URL"
+	// EnvTokenCache configures the token cache a service-account client shares with other
+	// processes.
+	EnvTokenCache = "MONGODB_ATLAS_TOKEN_CACHE"
 
 	envCredentialList = EnvClientID + "/" + EnvClientSecret + ", " + EnvPublicAPIKey + "/" + EnvPrivateAPIKey +
 		", " + EnvPublicKey + "/" + EnvPrivateKey + " or " + EnvAccessToken
@@ -37,33 +41,53 @@ const (
 //
 // Exactly one credential must be complete. None, half a pair, or two different ones are an
 // error wrapping ErrInvalidArgument that names the variables, never their values; both API
-// key spellings holding the same key count as one. opts are applied after the environment's
+// key spellings holding the same key count as one. A value with a line break or another
+// control character (a token read from a file with its newline, say) is refused, naming the
+// variable. So is a MONGODB_* variable within two edits of one read here, such as
+// MONGODB_ATLAS_BASEURL, unless the Atlas CLI or the Terraform provider reads it: the error
+// names the likely intended variable. opts are applied after the environment's
 // (a user agent, a logger, a retry policy; WithBaseURL overrides the variable).
 func NewClientFromEnv(opts ...Option) (*Client, error) {
+	if err := checkEnvNames(os.Environ()); err != nil {
+		return nil, err
+	}
+	for _, name := range envNames() {
+		if err := checkCredential(name, "its value", os.Getenv(name)); err != nil {
+			return nil, err
+		}
+	}
 	var found []Option
 	var names []string
-	pair := func(user, secret string, option func(string, string) Option) error {
+	// pair reads a credential of two variables; other is the API key's other spelling, named
+	// when half of this one is set and the other is whole.
+	pair := func(user, secret string, option func(string, string) Option, other [2]string) error {
 		u, s := os.Getenv(user), os.Getenv(secret)
+		half := ""
 		switch {
 		case u == "" && s == "":
 			return nil
 		case u == "":
-			return invalid("environment", secret+" is set but "+user+" is not")
+			half = secret + " is set but " + user + " is not"
 		case s == "":
-			return invalid("environment", user+" is set but "+secret+" is not")
+			half = user + " is set but " + secret + " is not"
+		default:
+			found, names = append(found, option(u, s)), append(names, user+"/"+secret)
+			return nil
 		}
-		found, names = append(found, option(u, s)), append(names, user+"/"+secret)
-		return nil
+		if other[0] != "" && os.Getenv(other[0]) != "" && os.Getenv(other[1]) != "" {
+			half += "; " + other[0] + " and " + other[1] + " are both set: unset the half pair, or use one spelling"
+		}
+		return invalid("environment", half)
 	}
-	if err := pair(EnvClientID, EnvClientSecret, WithServiceAccount); err != nil {
+	if err := pair(EnvClientID, EnvClientSecret, WithServiceAccount, [2]string{}); err != nil {
 		return nil, err
 	}
-	if err := pair(EnvPublicKey, EnvPrivateKey, WithDigest); err != nil {
+	if err := pair(EnvPublicKey, EnvPrivateKey, WithDigest, [2]string{EnvPublicAPIKey, EnvPrivateAPIKey}); err != nil {
 		return nil, err
 	}
 	sameKey := os.Getenv(EnvPublicKey) == os.Getenv(EnvPublicAPIKey) && os.Getenv(EnvPrivateKey) == os.Getenv(EnvPrivateAPIKey)
 	if !sameKey || os.Getenv(EnvPublicKey) == "" {
-		if err := pair(EnvPublicAPIKey, EnvPrivateAPIKey, WithDigest); err != nil {
+		if err := pair(EnvPublicAPIKey, EnvPrivateAPIKey, WithDigest, [2]string{EnvPublicKey, EnvPrivateKey}); err != nil {
 			return nil, err
 		}
 	}
@@ -81,4 +105,69 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 		found = append(found, WithBaseURL(base))
 	}
 	return NewClient(append(found, opts...)...)
+}
+
+// envNames are the variables NewClientFromEnv reads.
+func envNames() []string {
+	return []string{EnvClientID, EnvClientSecret, EnvPublicAPIKey, EnvPrivateAPIKey, EnvPublicKey, EnvPrivateKey,
+		EnvAccessToken, EnvBaseURL, EnvTokenCache}
+}
+
+// otherToolsVariable reports whether name is a variable the Atlas CLI or the Terraform
+// provider reads and this package does not: set for those tools, it is no typo.
+func otherToolsVariable(name string) bool {
+	switch strings.TrimPrefix(name, "MONGODB_ATLAS_") {
+	case "ORG_ID", "PROJECT_ID", "OUTPUT", "SERVICE", "OPS_MANAGER_URL", "MONGOSH_PATH", "SKIP_UPDATE_CHECK",
+		"REFRESH_TOKEN", "TELEMETRY_ENABLED", "SILENCE_STORAGE_WARNING", "LOCAL_DEPLOYMENT_IMAGE",
+		"API_KEYS_IP_ACCESS_LIST_ENTRY", "ENABLE_BETA":
+		return true
+	}
+	return name == "MONGODB_REALM_BASE_URL"
+}
+
+// checkEnvNames refuses a MONGODB_* variable that is set, not read, and within two edits of
+// one that is: MONGODB_ATLAS_BASEURL would otherwise leave the client quietly on production.
+// The error names the variable and the likely intended one, never a value.
+func checkEnvNames(environ []string) error {
+	read := envNames()
+	for _, kv := range environ {
+		name, value, _ := strings.Cut(kv, "=")
+		if value == "" || !strings.HasPrefix(name, "MONGODB_") || slices.Contains(read, name) || otherToolsVariable(name) {
+			continue
+		}
+		for _, want := range read {
+			if editDistance(name, want) <= 2 {
+				return invalid("environment", name+" is set but is not a variable NewClientFromEnv reads: did you mean "+want+"?")
+			}
+		}
+	}
+	return nil
+}
+
+// editDistance is the optimal-string-alignment distance between a and b: insertions,
+// deletions, substitutions and transpositions of neighbours, one edit each.
+func editDistance(a, b string) int {
+	// rows[i%3] is row i of the table; the previous two rows are enough.
+	var rows [3][]int
+	for i := range rows {
+		rows[i] = make([]int, len(b)+1)
+	}
+	for j := range rows[0] {
+		rows[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur, prev := rows[i%3], rows[(i-1)%3]
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], rows[(i-2)%3][j-2]+1)
+			}
+		}
+	}
+	return rows[len(a)%3][len(b)]
 }

@@ -16,7 +16,7 @@ import (
 
 var envVariables = []string{
 	atlas.EnvClientID, atlas.EnvClientSecret, atlas.EnvPublicAPIKey, atlas.EnvPrivateAPIKey,
-	atlas.EnvPublicKey, atlas.EnvPrivateKey, atlas.EnvAccessToken, atlas.EnvBaseURL,
+	atlas.EnvPublicKey, atlas.EnvPrivateKey, atlas.EnvAccessToken, atlas.EnvBaseURL, atlas.EnvTokenCache,
 }
 
 // setEnv unsets every variable NewClientFromEnv reads, then sets vars; all are restored when
@@ -123,4 +123,88 @@ func TestNewClientFromEnvOptionsOverrideTheBaseURL(t *testing.T) {
 	t.Setenv(atlas.EnvBaseURL, "http://atlas.example.invalid") // plain http to a host that is not loopback: refused, never dialled
 	_, err = atlas.NewClientFromEnv()
 	require.ErrorIs(t, err, atlas.ErrInvalidArgument)
+}
+
+// TestNewClientFromEnvRefusesNearMisses: a MONGODB_* variable a typo away from one that is
+// read is refused with the name it likely meant, so that a misspelt base URL does not quietly
+// target production; the other tools' own variables are left alone.
+func TestNewClientFromEnvRefusesNearMisses(t *testing.T) {
+	for typo, want := range map[string]string{
+		"MONGODB_ATLAS_BASEURL":        atlas.EnvBaseURL,
+		"MONGODB_ATLAS_BASE_URI":       atlas.EnvBaseURL,
+		"MONGODB_ALTAS_CLIENT_ID":      atlas.EnvClientID,
+		"MONGODB_ATLAS_CLIENTSECRET":   atlas.EnvClientSecret,
+		"MONGODB_ATLAS_ACESS_TOKEN":    atlas.EnvAccessToken,
+		"MONGODB_ATLAS_PUBLICKEY":      atlas.EnvPublicKey,
+		"MONGODB_ATLAS_PRIVATE_APIKEY": atlas.EnvPrivateAPIKey,
+	} {
+		t.Run(typo, func(t *testing.T) {
+			setEnv(t, map[string]string{atlas.EnvAccessToken: envToken, typo: envSecret})
+			c, err := atlas.NewClientFromEnv()
+			assert.Nil(t, c)
+			require.ErrorIs(t, err, atlas.ErrInvalidArgument)
+			assert.Contains(t, err.Error(), typo)
+			assert.Contains(t, err.Error(), "did you mean "+want+"?")
+			assertNoSecret(t, err, envSecret, envToken)
+		})
+	}
+	for _, other := range []string{"MONGODB_ATLAS_ORG_ID", "MONGODB_ATLAS_PROJECT_ID", "MONGODB_ATLAS_OUTPUT",
+		"MONGODB_ATLAS_OPS_MANAGER_URL", "MONGODB_ATLAS_SERVICE", "MONGODB_ATLAS_REFRESH_TOKEN", "MONGODB_URI"} {
+		t.Run(other, func(t *testing.T) {
+			setEnv(t, map[string]string{atlas.EnvAccessToken: envToken, other: "x"})
+			_, err := atlas.NewClientFromEnv()
+			require.NoError(t, err)
+		})
+	}
+	t.Run("empty", func(t *testing.T) {
+		setEnv(t, map[string]string{atlas.EnvAccessToken: envToken, "MONGODB_ATLAS_BASEURL": ""})
+		_, err := atlas.NewClientFromEnv()
+		require.NoError(t, err, "an empty variable counts as unset")
+	})
+}
+
+// TestNewClientFromEnvRefusesLineBreaks: a value with a trailing newline (a token read from a
+// file) or another control character is refused up front, naming the variable, not the value.
+func TestNewClientFromEnvRefusesLineBreaks(t *testing.T) {
+	for name, tt := range map[string]struct {
+		vars       map[string]string
+		name, want string
+	}{
+		"token ending with LF":   {map[string]string{atlas.EnvAccessToken: envToken + "\n"}, atlas.EnvAccessToken, "ends with a line break"},
+		"token ending with CRLF": {map[string]string{atlas.EnvAccessToken: envToken + "\r\n"}, atlas.EnvAccessToken, "ends with a line break"},
+		"secret with ESC": {map[string]string{atlas.EnvClientID: envID, atlas.EnvClientSecret: envSecret + "\x1b"},
+			atlas.EnvClientSecret, "control character"},
+		"private key with CR inside": {map[string]string{atlas.EnvPublicKey: envPublic, atlas.EnvPrivateKey: "a\rb" + envKey},
+			atlas.EnvPrivateKey, "control character"},
+		"base URL ending with LF": {map[string]string{atlas.EnvAccessToken: envToken, atlas.EnvBaseURL: "https://cloud.mongodb.com\n"},
+			atlas.EnvBaseURL, "ends with a line break"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			setEnv(t, tt.vars)
+			_, err := atlas.NewClientFromEnv()
+			require.ErrorIs(t, err, atlas.ErrInvalidArgument)
+			var argErr *atlas.InvalidArgumentError
+			require.ErrorAs(t, err, &argErr)
+			assert.Equal(t, tt.name, argErr.Name)
+			assert.Contains(t, err.Error(), tt.want)
+			assertNoSecret(t, err, envID, envSecret, envPublic, envKey, envToken)
+		})
+	}
+}
+
+// TestNewClientFromEnvHalfPairNamesTheOtherSpelling: half of one API key spelling beside a
+// whole pair of the other says so, since the user likely meant the whole one.
+func TestNewClientFromEnvHalfPairNamesTheOtherSpelling(t *testing.T) {
+	setEnv(t, map[string]string{atlas.EnvPublicKey: envPublic, atlas.EnvPublicAPIKey: envPublic, atlas.EnvPrivateAPIKey: envKey})
+	_, err := atlas.NewClientFromEnv()
+	require.ErrorIs(t, err, atlas.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), atlas.EnvPublicKey+" is set but "+atlas.EnvPrivateKey+" is not")
+	assert.Contains(t, err.Error(), atlas.EnvPublicAPIKey+" and "+atlas.EnvPrivateAPIKey+" are both set")
+
+	setEnv(t, map[string]string{atlas.EnvPrivateAPIKey: envKey, atlas.EnvPublicKey: envPublic, atlas.EnvPrivateKey: envKey})
+	_, err = atlas.NewClientFromEnv()
+	require.ErrorIs(t, err, atlas.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), atlas.EnvPrivateAPIKey+" is set but "+atlas.EnvPublicAPIKey+" is not")
+	assert.Contains(t, err.Error(), atlas.EnvPublicKey+" and "+atlas.EnvPrivateKey+" are both set")
+	assertNoSecret(t, err, envPublic, envKey)
 }

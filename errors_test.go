@@ -53,7 +53,7 @@ func TestErrorsNameTheOperationOnce(t *testing.T) {
 		var grant *atlas.GrantError
 		require.ErrorAs(t, err, &grant)
 		assertOperationOnce(t, err, "POST", exportsPath)
-		assert.Equal(t, "atlas: POST "+exportsPath+": service account token grant: 401 Unauthorized (invalid_client): Client authentication failed.", err.Error())
+		assert.True(t, strings.HasPrefix(err.Error(), "atlas: POST "+exportsPath+": service account token grant: 401 Unauthorized (invalid_client): Client authentication failed. Check "), err.Error())
 		assert.Equal(t, 1, srv.Requests(atlastest.RouteToken), "one grant tried")
 		assert.Zero(t, srv.TokenGrants())
 		assert.Zero(t, srv.Requests(atlastest.RouteCreateExport), "the create was never sent")

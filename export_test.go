@@ -29,7 +29,7 @@ const MinGrantInterval = minGrantInterval
 func CollectOptions(opts ...Option) (any, error) {
 	var s settings
 	for _, opt := range opts {
-		if err := opt(&s); err != nil {
+		if err := opt.apply(&s); err != nil {
 			return nil, err
 		}
 	}

@@ -2,6 +2,7 @@ package atlas
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"time"
 )
@@ -109,15 +110,12 @@ func (s *ExportsService) Create(ctx context.Context, groupID, clusterName string
 	return doJSON[ExportJob](ctx, s.client, r)
 }
 
-// check refuses a request the API would refuse.
+// check refuses a request the API would refuse, naming every bad field at once.
 func (req *CreateExportJobRequest) check() error {
 	if req == nil {
 		return invalid("req", "is nil")
 	}
-	if err := checkHexID("SnapshotID", req.SnapshotID); err != nil {
-		return err
-	}
-	return checkHexID("ExportBucketID", req.ExportBucketID)
+	return errors.Join(checkHexID("SnapshotID", req.SnapshotID), checkHexID("ExportBucketID", req.ExportBucketID))
 }
 
 // WaitOptions tunes ExportsService.Wait. The zero value polls every 10 seconds, backing off

@@ -306,6 +306,22 @@ func TestExportsCreateAndEnsureRefuseBadArgumentsWithoutARequest(t *testing.T) {
 	}
 }
 
+// TestExportsCreateNamesEveryBadID: a request with two bad ids names both, so that a caller
+// fixes them in one go, and repeats neither value.
+func TestExportsCreateNamesEveryBadID(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	req := &atlas.CreateExportJobRequest{SnapshotID: "snapshot-canary", ExportBucketID: "bucket-canary"}
+	for name, call := range createCalls {
+		job, err := call(t.Context(), f.client, testGroupID, testCluster, req)
+		assert.Nil(t, job)
+		assertNothingSent(t, f, err, "SnapshotID")
+		assert.Contains(t, err.Error(), "SnapshotID", name)
+		assert.Contains(t, err.Error(), "ExportBucketID", name)
+		assert.NotContains(t, err.Error(), "canary", name)
+	}
+}
+
 // TestExportsCreateAndEnsureSurfaceTheServersRefusals: Atlas refuses an export of a snapshot or
 // to a bucket it does not know (404), and of a snapshot that is not completed (400), after
 // the client's own checks passed. Each is a typed error the caller can branch on.

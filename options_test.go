@@ -41,6 +41,15 @@ func TestNewClientRefuses(t *testing.T) {
 		{"service account without id", []atlas.Option{atlas.WithServiceAccount("", canaryClientSecret)}, "WithServiceAccount"},
 		{"digest without private key", []atlas.Option{atlas.WithDigest(canaryPublicKey, "")}, "WithDigest"},
 		{"digest without public key", []atlas.Option{atlas.WithDigest("", canaryPrivateKey)}, "WithDigest"},
+		{"access token ending with LF", []atlas.Option{atlas.WithAccessToken(canaryAccessToken + "\n")}, "WithAccessToken"},
+		{"access token ending with CRLF", []atlas.Option{atlas.WithAccessToken(canaryAccessToken + "\r\n")}, "WithAccessToken"},
+		{"access token with ESC", []atlas.Option{atlas.WithAccessToken(canaryAccessToken + "\x1b")}, "WithAccessToken"},
+		{"access token with tab", []atlas.Option{atlas.WithAccessToken("\t" + canaryAccessToken)}, "WithAccessToken"},
+		{"client id ending with LF", []atlas.Option{atlas.WithServiceAccount(canaryClientID+"\n", canaryClientSecret)}, "WithServiceAccount"},
+		{"client secret with CR", []atlas.Option{atlas.WithServiceAccount(canaryClientID, canaryClientSecret+"\rX")}, "WithServiceAccount"},
+		{"public key with NUL", []atlas.Option{atlas.WithDigest(canaryPublicKey+"\x00", canaryPrivateKey)}, "WithDigest"},
+		{"private key ending with LF", []atlas.Option{atlas.WithDigest(canaryPublicKey, canaryPrivateKey+"\n")}, "WithDigest"},
+		{"private key with DEL", []atlas.Option{atlas.WithDigest(canaryPublicKey, canaryPrivateKey+"\x7f")}, "WithDigest"},
 		{"nil http client", []atlas.Option{token, atlas.WithHTTPClient(nil)}, "WithHTTPClient"},
 		{"nil logger", []atlas.Option{token, atlas.WithLogger(nil)}, "WithLogger"},
 		{"user agent with CR", []atlas.Option{token, atlas.WithUserAgent("x/1\r\nX-Evil: 1")}, "WithUserAgent"},
@@ -66,6 +75,28 @@ func TestNewClientRefuses(t *testing.T) {
 			assert.Equal(t, tt.param, argErr.Name)
 			assertNoCanary(t, err.Error())
 		})
+	}
+}
+
+// TestCredentialErrorsSayWhatIsWrong: a credential with a trailing line break, the common case
+// of a value read from a file, is told apart from one holding another control character, and
+// the error names which half of a pair it is.
+func TestCredentialErrorsSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		opt  atlas.Option
+		want string
+	}{
+		{atlas.WithAccessToken(canaryAccessToken + "\n"), "the token ends with a line break"},
+		{atlas.WithAccessToken(canaryAccessToken + "\x1b[0m"), "the token holds a line break or another control character"},
+		{atlas.WithServiceAccount(canaryClientID, canaryClientSecret+"\r\n"), "the client secret ends with a line break"},
+		{atlas.WithDigest(canaryPublicKey+"\n", canaryPrivateKey), "the public key ends with a line break"},
+		{atlas.WithDigest(canaryPublicKey, canaryPrivateKey+"\nX"), "the private key holds a line break"},
+	} {
+		_, err := atlas.NewClient(tc.opt)
+		require.ErrorIs(t, err, atlas.ErrInvalidArgument)
+		assert.Contains(t, err.Error(), tc.want)
+		assertNoCanary(t, err.Error())
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -183,4 +184,15 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// retried is err, the outcome of the last of n attempts, with a text that says the call was
+// retried ("after 4 attempts: dial tcp ...: connection refused"), so that a caller who waited
+// seconds for a refused connection knows why. The error of a single attempt is left as is.
+// errors.Is and errors.As see through it.
+func retried(err error, n int) error {
+	if n <= 1 || err == nil {
+		return err
+	}
+	return fmt.Errorf("after %d attempts: %w", n, err)
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -268,4 +269,17 @@ func TestRetryableStatusesAreTheOnesDocumented(t *testing.T) {
 		}
 	}
 	require.Equal(t, []int{429, 500, 502, 503, 504}, retried)
+}
+
+// TestRetriedSaysHowManyAttempts: the error of a call that was retried says so, and still
+// matches what the last attempt's error matches.
+func TestRetriedSaysHowManyAttempts(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	assert.Same(t, error(refused), retried(refused, 1), "one attempt: unchanged")
+	assert.Nil(t, retried(nil, 3))
+	err := retried(refused, 4)
+	assert.True(t, strings.HasPrefix(err.Error(), "after 4 attempts: "), err.Error())
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
+	var opErr *net.OpError
+	assert.ErrorAs(t, err, &opErr)
 }

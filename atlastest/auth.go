@@ -15,6 +15,12 @@ import (
 // digestRealm is the realm Atlas names in its digest challenges.
 const digestRealm = "MMS Public API"
 
+// MaxNonces is the most digest nonces a Server holds. Every request without credentials is
+// challenged with a new nonce, so without a bound a flood of them would grow the server's
+// memory for the nonces' lifetime. Past the bound the oldest nonce is dropped; a client that
+// answers it is challenged again with stale=true, as when a nonce wears out, and recovers.
+const MaxNonces = 4096
+
 // nonce is one digest nonce the server issued.
 type nonce struct {
 	issued time.Time
@@ -68,13 +74,34 @@ func (s *Server) checkCredentials(r *http.Request) (authResult, string) {
 func (s *Server) challenge(stale bool) string {
 	n := base64.StdEncoding.EncodeToString(randomBytes(24))
 	s.mu.Lock()
-	now := s.now()
-	pruneMap(s.nonces, &s.prunes.nonces, func(v *nonce) bool { return s.nonceStale(v, now) })
-	s.nonces[n] = &nonce{issued: now, seen: map[uint64]bool{}}
+	s.dropNonces(s.now())
+	s.nonces[n] = &nonce{issued: s.now(), seen: map[uint64]bool{}}
+	s.nonceOrder = append(s.nonceOrder, n)
 	s.challenges++
 	s.mu.Unlock()
 	return fmt.Sprintf(`Digest realm="%s", nonce="%s", algorithm=MD5, qop="auth", stale=%t, opaque="%s"`,
 		digestRealm, n, stale, s.opaque)
+}
+
+// dropNonces makes room for a nonce: it drops the oldest while the table is full, and those
+// at its old end that can no longer authenticate. s.nonceOrder holds the keys of s.nonces in
+// the order they were issued. Callers hold s.mu.
+func (s *Server) dropNonces(now time.Time) {
+	for len(s.nonceOrder) > 0 {
+		oldest := s.nonceOrder[0]
+		if n, ok := s.nonces[oldest]; ok && len(s.nonces) < MaxNonces && !s.nonceStale(n, now) {
+			return
+		}
+		delete(s.nonces, oldest)
+		s.nonceOrder = s.nonceOrder[1:]
+	}
+}
+
+// Nonces returns how many digest nonces the server holds: at most MaxNonces.
+func (s *Server) Nonces() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.nonces)
 }
 
 // pruneMap deletes the entries of m that stale reports, but only once m has doubled since the
@@ -106,6 +133,7 @@ func (s *Server) ExpireNonces() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.nonces)
+	s.nonceOrder = nil
 }
 
 // checkDigest verifies an RFC 7616 digest response (MD5, qop=auth) against the server's own

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,4 +148,44 @@ func TestDigestStaleNonce(t *testing.T) {
 			assert.Equal(t, 2, srv.DigestChallenges())
 		})
 	}
+}
+
+// TestNonceTableIsBounded: requests without credentials, each challenged with a new nonce,
+// leave the server holding at most MaxNonces of them, the oldest dropped first; a digest
+// client whose nonce was dropped is told it is stale and recovers on its own.
+func TestNonceTableIsBounded(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{ExportBucketID: bucket})
+	c := newSDK(t, srv, atlas.WithDigest(srv.PublicKey, srv.PrivateKey))
+	_, err := c.Exports.Get(t.Context(), groupID, cluster, id)
+	require.NoError(t, err)
+	require.Equal(t, 1, srv.Nonces())
+
+	tr := &http.Transport{MaxIdleConnsPerHost: 8}
+	t.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr}
+	const flood = atlastest.MaxNonces + 500
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < flood; i += 8 {
+				resp, err := hc.Get(exportsURL(srv, id))
+				if assert.NoError(t, err) {
+					assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+					_ = resp.Body.Close()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, atlastest.MaxNonces, srv.Nonces(), "bounded")
+	assert.Equal(t, 1+flood, srv.DigestChallenges(), "every request was challenged")
+
+	// The client's nonce was the oldest, so it was dropped: one stale answer, then success.
+	before := srv.Requests(atlastest.RouteGetExport)
+	_, err = c.Exports.Get(t.Context(), groupID, cluster, id)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Requests(atlastest.RouteGetExport)-before)
+	assert.Equal(t, atlastest.MaxNonces, srv.Nonces())
 }

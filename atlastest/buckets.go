@@ -16,7 +16,8 @@ type bucketRecord struct {
 const awsRegion = "us-east-1"
 
 // AddExportBucket stores a copy of b in the project, creating the project if needed, and
-// returns the bucket's id: b.ID, or a fresh 24-hex-digit id when that is empty. Empty fields
+// returns the bucket's id: b.ID, or a fresh 24-hex-digit id when that is empty. A nil b is a
+// bucket of defaults. Empty fields
 // that the response schema requires get defaults, as Atlas would have set them: CloudProvider
 // AWS, BucketName "export-bucket"; for AWS a fresh IAMRoleID and Region us-east-1; for AZURE a
 // fresh RoleID, a ServiceURL on examplestorageaccount.blob.core.windows.net naming the
@@ -24,6 +25,9 @@ const awsRegion = "us-east-1"
 // one replaces it. The id should match the spec's pattern, or no request can reach the
 // bucket. A provider other than AWS, AZURE and GCP is stored and sent as given.
 func (s *Server) AddExportBucket(groupID string, b *atlas.ExportBucket) string {
+	if b == nil {
+		b = &atlas.ExportBucket{}
+	}
 	c := cloneBucket(b)
 	if c.ID == "" {
 		c.ID = newObjectID()

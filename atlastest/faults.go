@@ -32,6 +32,9 @@ type Fault struct {
 	// Header holds extra response headers.
 	Header http.Header
 	// RetryAfter, when positive, is sent as the Retry-After header in whole seconds, rounded up.
+	// Zero sends none, so the retries of a client from Server.Client take milliseconds; a
+	// client with the SDK's default retry policy waits at least half a second (and any
+	// Retry-After, at least a second) before each retry.
 	RetryAfter time.Duration
 	// Drop closes the connection without answering. Note that Go's http.Transport may retry an
 	// idempotent request transparently when a reused connection is dropped: Requests shows it.

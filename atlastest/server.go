@@ -51,6 +51,7 @@ type Server struct {
 	snapshots    map[string]*snapshotRecord
 	buckets      map[string]*bucketRecord
 	nonces       map[string]*nonce
+	nonceOrder   []string
 	tokens       map[string]time.Time         // access token -> expiry
 	prunes       struct{ nonces, tokens int } // map sizes at which pruneMap next scans
 	requests     map[string]int

@@ -20,7 +20,7 @@ type snapshotRecord struct {
 
 // AddSnapshot stores a copy of snap in the cluster, creating the cluster and its project if
 // needed, and returns the snapshot's id: snap.ID, or a fresh 24-hex-digit id when that is
-// empty. Empty fields get defaults: Status completed (so the snapshot can be exported at
+// empty. A nil snap is a snapshot of defaults. Empty fields get defaults: Status completed (so the snapshot can be exported at
 // once), Type replicaSet, SnapshotType scheduled, CreatedAt the server's now, and for a
 // replica-set snapshot ReplicaSetName the cluster's name.
 //
@@ -30,6 +30,9 @@ type snapshotRecord struct {
 // schema. A snapshot with the id of a stored one replaces it. The id should match the spec's
 // pattern, or no request can reach the snapshot.
 func (s *Server) AddSnapshot(groupID, clusterName string, snap *atlas.Snapshot) string {
+	if snap == nil {
+		snap = &atlas.Snapshot{}
+	}
 	c := cloneSnapshot(snap)
 	if c.ID == "" {
 		c.ID = newObjectID()
