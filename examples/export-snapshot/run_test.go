@@ -70,16 +70,20 @@ func TestFailuresAreOneLineForAPerson(t *testing.T) {
 	_, older, _, bucket := exportEnv(t)
 	const unknown = "aaaaaaaaaaaaaaaaaaaaaaaa"
 	for _, tc := range []struct {
-		name, snapshot, bucket, want string
+		name, snapshot, bucket string
+		want                   []string // the line's start, then what else it holds
 	}{
-		{"unknown bucket", older, unknown, "export-snapshot: starting the export: not found: check -group, -cluster, -bucket and -snapshot"},
-		{"unknown snapshot", unknown, bucket, "export-snapshot: starting the export: not found: check -group, -cluster, -bucket and -snapshot"},
-		{"bad snapshot id", "snap-1", bucket, "export-snapshot: starting the export: invalid SnapshotID: must be 24 lowercase hexadecimal characters"},
+		{"unknown bucket", older, unknown, []string{"export-snapshot: starting the export: ", "EXPORT_BUCKET_NOT_FOUND", "(check -group, -cluster, -bucket and -snapshot)"}},
+		{"unknown snapshot", unknown, bucket, []string{"export-snapshot: starting the export: ", "SNAPSHOT_NOT_FOUND", "(check -group, -cluster, -bucket and -snapshot)"}},
+		{"bad snapshot id", "snap-1", bucket, []string{"export-snapshot: starting the export: ", "invalid SnapshotID: must be 24 lowercase hexadecimal characters"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := clitest.Run(t, run, "-group", cli.DemoGroup, "-cluster", cli.DemoCluster, "-bucket", tc.bucket, "-snapshot", tc.snapshot)
 			assert.Equal(t, 1, code)
-			assert.True(t, strings.HasPrefix(stderr, tc.want), "stderr: %q", stderr)
+			assert.True(t, strings.HasPrefix(stderr, tc.want[0]), "stderr: %q", stderr)
+			for _, w := range tc.want[1:] {
+				assert.Contains(t, stderr, w)
+			}
 			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 		})
 	}
