@@ -31,8 +31,8 @@ func TestDemoRunsTheWholeFlow(t *testing.T) {
 
 // exportEnv is a fake Atlas with two completed snapshots and a bucket, and the environment
 // that points the program at it.
-func exportEnv(t *testing.T) (srv *atlastest.Server, older, newer, bucket string) {
-	srv = atlastest.NewServer(atlastest.WithAutoAdvance())
+func exportEnv(t *testing.T, opts ...atlastest.Option) (srv *atlastest.Server, older, newer, bucket string) {
+	srv = atlastest.NewServer(append(opts, atlastest.WithAutoAdvance())...)
 	t.Cleanup(srv.Close)
 	day := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 	older = srv.AddSnapshot(cli.DemoGroup, cli.DemoCluster, &atlas.Snapshot{Status: atlas.SnapshotStatusCompleted, CreatedAt: day.Add(-24 * time.Hour)})
@@ -102,6 +102,19 @@ func TestUsage(t *testing.T) {
 			assert.Equal(t, 2, code)
 			assert.Empty(t, stdout)
 			assert.Contains(t, stderr, "usage: export-snapshot -group ID -cluster NAME -bucket ID (-snapshot ID | -latest | -take)")
+		})
+	}
+}
+
+// TestSurvivesSparseResponses runs the program against answers without any optional field (no
+// progress, no timestamps, no prefix), as Atlas may send them.
+func TestSurvivesSparseResponses(t *testing.T) {
+	for _, pick := range []string{"-latest", "-take"} {
+		t.Run(pick, func(t *testing.T) {
+			_, _, _, bucket := exportEnv(t, atlastest.WithSparseResponses())
+			code, stdout, stderr := clitest.Run(t, run, "-group", cli.DemoGroup, "-cluster", cli.DemoCluster, "-bucket", bucket, pick, "-interval", "1ms")
+			require.Equal(t, 0, code, "stderr: %s", stderr)
+			assert.Contains(t, stdout, "exported to ")
 		})
 	}
 }

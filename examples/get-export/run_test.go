@@ -116,3 +116,18 @@ func TestRealModeAgainstTheFake(t *testing.T) {
 		})
 	}
 }
+
+// TestSurvivesSparseResponses reads a job whose answer carries no optional field.
+func TestSurvivesSparseResponses(t *testing.T) {
+	srv := atlastest.NewServer(atlastest.WithSparseResponses())
+	t.Cleanup(srv.Close)
+	id := srv.AddExportJob(cli.DemoGroup, cli.DemoCluster, &atlas.ExportJob{State: atlas.ExportStateInProgress,
+		ExportStatus: &atlas.ExportStatus{ExportedCollections: 1, TotalCollections: 2}})
+	clitest.SetEnv(t, map[string]string{atlas.EnvBaseURL: srv.URL, atlas.EnvClientID: srv.ClientID, atlas.EnvClientSecret: srv.ClientSecret})
+	code, stdout, stderr := clitest.Run(t, run, "-group", cli.DemoGroup, "-cluster", cli.DemoCluster, "-export", id)
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	var job atlas.ExportJob
+	require.NoError(t, json.Unmarshal([]byte(stdout), &job), stdout)
+	assert.Nil(t, job.ExportStatus, "the answer left it out")
+	assert.Equal(t, atlas.ExportStateInProgress, job.State)
+}

@@ -197,3 +197,25 @@ func TestSnapshotProgressIsItsStatus(t *testing.T) {
 	p.Finish()
 	assert.Equal(t, "snapshot queued\nsnapshot completed\n", out.String(), "one plain line per change off a terminal")
 }
+
+// TestSurvivesSparseResponses follows a job whose answers carry no progress, no reason and no
+// timestamps, as Atlas may send them: the display shows the state alone.
+func TestSurvivesSparseResponses(t *testing.T) {
+	srv := atlastest.NewServer(atlastest.WithSparseResponses(), atlastest.WithAutoAdvance())
+	t.Cleanup(srv.Close)
+	clitest.SetEnv(t, map[string]string{atlas.EnvBaseURL: srv.URL, atlas.EnvClientID: srv.ClientID, atlas.EnvClientSecret: srv.ClientSecret})
+	g, c := cli.DemoGroup, cli.DemoCluster
+	running := srv.AddExportJob(g, c, &atlas.ExportJob{State: atlas.ExportStateQueued, ExportStatus: &atlas.ExportStatus{TotalCollections: 2}})
+	failed := srv.AddExportJob(g, c, &atlas.ExportJob{State: atlas.ExportStateInProgress})
+	srv.FailExport(failed, atlas.StateReason{ErrorCode: "EXPORT_BUCKET_ACCESS_DENIED", Message: "denied"})
+
+	code, stdout, stderr := clitest.Run(t, run, "-group", g, "-cluster", c, "-export", running, "-interval", "1ms")
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	lines, job := splitOutput(t, stdout)
+	assert.Contains(t, lines, "Successful")
+	assert.Equal(t, running, job.ID)
+
+	code, _, stderr = clitest.Run(t, run, "-group", g, "-cluster", c, "-export", failed, "-interval", "1ms")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "ended Failed")
+}
