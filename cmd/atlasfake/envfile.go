@@ -29,7 +29,7 @@ func environment(srv *atlastest.Server, auth, project string) []envVar {
 }
 
 // shellLines renders vars as KEY='value' lines that `set -a; . FILE` loads: single quotes keep
-// every byte but the quote itself, which is written as '\”.
+// every byte but the quote itself, which is closed, escaped and reopened: ' \' '.
 func shellLines(vars []envVar) string {
 	var b strings.Builder
 	for _, v := range vars {
