@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -74,7 +73,9 @@ func TestDocsGoBlocksCompile(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(runtime.GOROOT(), "bin", "go"), "vet", "./...")
+	goBin, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command compiles the blocks")
+	cmd := exec.CommandContext(ctx, goBin, "vet", "./...")
 	cmd.Dir = mod
 	// Offline (no network beyond loopback in tests): every module comes from the module cache,
 	// which holds this module's dependencies once its tests have built.
