@@ -15,7 +15,7 @@ import (
 // those of example_test.go they run against atlastest.
 
 func ExampleExportBucketsService_Create() {
-	srv := atlastest.NewServer()
+	srv := startFake()
 	defer srv.Close()
 	srv.AddGroup(groupID)
 	client := exampleClient(srv)
@@ -42,7 +42,7 @@ func ExampleExportBucketsService_Create() {
 }
 
 func ExampleSnapshotsService_Latest() {
-	srv := atlastest.NewServer()
+	srv := startFake()
 	defer srv.Close()
 	day := time.Date(2025, 1, 2, 3, 0, 0, 0, time.UTC)
 	for i, status := range []atlas.SnapshotStatus{atlas.SnapshotStatusCompleted, atlas.SnapshotStatusCompleted, atlas.SnapshotStatusInProgress} {
@@ -69,7 +69,7 @@ func ExampleSnapshotsService_Latest() {
 // Creating an export job needs, as on Atlas, a completed snapshot of the cluster and an export
 // bucket of the project: seed a cluster, a snapshot and a bucket before Create.
 func ExampleExportsService_Create() {
-	srv := atlastest.NewServer()
+	srv := startFake()
 	defer srv.Close()
 	srv.AddCluster(groupID, cluster)
 	snapshotID := srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{})                   // completed unless told otherwise
@@ -104,7 +104,7 @@ func ExampleExportsService_Create() {
 }
 
 func ExampleExportsService_Ensure() {
-	srv := atlastest.NewServer()
+	srv := startFake()
 	defer srv.Close()
 	req := &atlas.CreateExportJobRequest{
 		SnapshotID:     srv.AddSnapshot(groupID, cluster, &atlas.Snapshot{}),
@@ -137,7 +137,7 @@ func ExampleExportsService_Ensure() {
 }
 
 func ExampleExportsService_Get() {
-	srv := atlastest.NewServer()
+	srv := startFake()
 	defer srv.Close()
 	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	srv.AddExportJob(groupID, cluster, &atlas.ExportJob{
@@ -177,7 +177,7 @@ func addJobs(srv *atlastest.Server) {
 }
 
 func ExampleExportsService_List() {
-	srv := atlastest.NewServer()
+	srv := startFake()
 	defer srv.Close()
 	addJobs(srv)
 	client := exampleClient(srv)
@@ -197,7 +197,7 @@ func ExampleExportsService_List() {
 }
 
 func ExampleExportsService_All() {
-	srv := atlastest.NewServer()
+	srv := startFake()
 	defer srv.Close()
 	addJobs(srv)
 	client := exampleClient(srv)
@@ -222,7 +222,7 @@ func ExampleExportsService_All() {
 
 func ExampleExportsService_Wait() {
 	// The fake advances a job one step each time it is read.
-	srv := atlastest.NewServer(atlastest.WithAutoAdvance())
+	srv := startFake(atlastest.WithAutoAdvance())
 	defer srv.Close()
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{
 		State:        atlas.ExportStateQueued,
@@ -234,7 +234,9 @@ func ExampleExportsService_Wait() {
 		PollInterval: time.Millisecond, // the default, 10s backing off to 1m, suits Atlas
 		MaxWait:      time.Minute,      // ends the wait with an error matching context.DeadlineExceeded
 		OnProgress: func(j *atlas.ExportJob) {
-			fmt.Printf("%s %d/%d\n", j.State, j.ExportStatus.ExportedCollections, j.ExportStatus.TotalCollections)
+			if s := j.ExportStatus; s != nil { // Atlas may leave it out
+				fmt.Printf("%s %d/%d\n", j.State, s.ExportedCollections, s.TotalCollections)
+			}
 		},
 	})
 	if err != nil {
@@ -250,7 +252,7 @@ func ExampleExportsService_Wait() {
 }
 
 func ExampleExportsService_Wait_failed() {
-	srv := atlastest.NewServer()
+	srv := startFake()
 	defer srv.Close()
 	id := srv.AddExportJob(groupID, cluster, &atlas.ExportJob{State: atlas.ExportStateInProgress})
 	srv.FailExport(id, atlas.StateReason{ErrorCode: "EXPORT_BUCKET_ACCESS_DENIED", Message: "Access to the bucket was denied."})
@@ -259,7 +261,11 @@ func ExampleExportsService_Wait_failed() {
 	job, err := client.Exports.Wait(context.Background(), groupID, cluster, id, nil)
 	var failed *atlas.ExportFailedError
 	if errors.As(err, &failed) {
-		fmt.Println(job.State, failed.Job.StateReason.ErrorCode, errors.Is(err, atlas.ErrExportFailed))
+		reason := "" // StateReason, like ExportStatus, may be absent
+		if r := failed.Job.StateReason; r != nil {
+			reason = r.ErrorCode
+		}
+		fmt.Println(job.State, reason, errors.Is(err, atlas.ErrExportFailed))
 	}
 	// Output:
 	// Failed EXPORT_BUCKET_ACCESS_DENIED true

@@ -61,6 +61,9 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, c *call, decide
 		w.Header().Set("Content-Type", c.version.mediaType)
 		w.WriteHeader(status)
 	default:
+		if s.cfg.sparse {
+			body = sparse(body)
+		}
 		writeBody(w, r, status, c.version.mediaType, body)
 	}
 }

@@ -32,7 +32,7 @@ type operationCase struct {
 // groupPath is the path prefix of the test project.
 const groupPath = "/api/atlas/v2/groups/" + groupID
 
-// operationCases lists every operation of backup-export.openapi.yaml.
+// operationCases lists every operation of testdata/backup-export.wire.yaml.
 func operationCases() []operationCase {
 	const (
 		exports   = groupPath + "/clusters/" + cluster + "/backup/exports"

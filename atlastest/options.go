@@ -28,6 +28,7 @@ type config struct {
 	stepInterval           time.Duration
 	totalCollections       int32
 	listener               net.Listener
+	sparse                 bool // WithSparseResponses, in sparse.go
 }
 
 // Defaults. The token lifetime is the one Atlas grants; the nonce lifetime is short enough

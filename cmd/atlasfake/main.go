@@ -4,14 +4,20 @@
 //
 // Usage:
 //
-//	atlasfake [-addr 127.0.0.1:8080] [-jobs FILE] [-snapshots FILE] [-buckets FILE] [-auto-advance] [-step 10s] [flags]
+//	atlasfake [-addr 127.0.0.1:8080] [-auth oauth|digest] [-env-file PATH] [-jobs FILE] [-snapshots FILE] [-buckets FILE] [-auto-advance] [-step 10s] [flags]
 //
-// It prints the base URL and the credentials it accepts to standard output, one NAME=value per
-// line (URL, PUBLIC_KEY, PRIVATE_KEY, CLIENT_ID, CLIENT_SECRET), then one line per seeded
-// resource with the URL to GET it (EXPORT_JOB=, SNAPSHOT=, EXPORT_BUCKET=), then serves until
-// SIGINT or SIGTERM, when it finishes the requests in flight and exits 0. It listens only on
-// loopback addresses unless -allow-remote is given: the fake's credentials are printed, not
-// secret.
+// Once listening, it prints what a client needs to standard output, one KEY='value' line each,
+// under the names atlas.NewClientFromEnv reads: MONGODB_ATLAS_BASE_URL, one credential pair
+// chosen by -auth (oauth, the default: MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET;
+// digest: MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY) and
+// MONGODB_ATLAS_PROJECT_ID (the first seeded project, or else a new one with a cluster
+// Cluster0). With -env-file PATH it also writes those lines to PATH, atomically and with mode
+// 0600, so that a script can wait for PATH to exist and then load it with `set -a; . PATH`;
+// it removes PATH when it stops. Then it prints one line per seeded resource with the URL to
+// GET it (EXPORT_JOB=, SNAPSHOT=, EXPORT_BUCKET=), and serves until SIGINT or SIGTERM, when it
+// finishes the requests in flight and exits 0. -addr 127.0.0.1:0 picks a free port. It
+// listens only on loopback addresses unless -allow-remote is given: the fake's credentials
+// are printed, not secret.
 //
 // Creating an export job needs a completed snapshot of the cluster and an export bucket of the
 // project, as in Atlas; seed them, or pass -lenient-exports to accept any ids.
@@ -75,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("atlasfake", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "`address` to listen on (port 0 picks a free port)")
+	auth := fs.String("auth", "oauth", "credential pair to announce: oauth (service account) or digest (API key)")
+	envFile := fs.String("env-file", "", "once listening, write the MONGODB_ATLAS_* variables to `path` (removed on exit)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback -addr (the credentials are printed, not secret)")
 	jobsFile := fs.String("jobs", "", "JSON `file` of projects, clusters and jobs to seed (see the package docs)")
 	snapshotsFile := fs.String("snapshots", "", "JSON `file` of snapshots to seed (see the package docs)")
@@ -99,6 +107,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !*allowRemote && !loopback.Addr(*addr) {
 		fmt.Fprintf(stderr, "atlasfake: %s is not a loopback address; pass -allow-remote to serve on it anyway\n", *addr)
+		return exitUsage
+	}
+	if *auth != "oauth" && *auth != "digest" {
+		fmt.Fprintf(stderr, "atlasfake: -auth must be oauth or digest, not %q\n", *auth)
 		return exitUsage
 	}
 	if *totalCollections < 0 || *totalCollections > 1<<31-1 {
@@ -141,8 +153,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Seed before announcing the URL: whoever reads it may call at once.
 	var seeded bytes.Buffer
 	seeds.apply(srv, &seeded)
-	fmt.Fprintf(stdout, "URL=%s\nPUBLIC_KEY=%s\nPRIVATE_KEY=%s\nCLIENT_ID=%s\nCLIENT_SECRET=%s\n%s",
-		srv.URL, srv.PublicKey, srv.PrivateKey, srv.ClientID, srv.ClientSecret, seeded.Bytes())
+	env := shellLines(environment(srv, *auth, defaultProject(srv, seeds)))
+	if *envFile != "" {
+		if err := writeEnvFile(*envFile, env); err != nil {
+			fmt.Fprintf(stderr, "atlasfake: %v\n", err)
+			srv.Close()
+			return exitError
+		}
+		defer os.Remove(*envFile)
+	}
+	fmt.Fprintf(stdout, "%s%s", env, seeded.Bytes())
 	fmt.Fprintf(stderr, "atlasfake: serving %s with %d seeded entries; interrupt to stop\n", srv.URL, seeds.count())
 
 	<-ctx.Done()

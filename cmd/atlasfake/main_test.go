@@ -51,17 +51,17 @@ func writeJobs(t *testing.T) string {
 	return path
 }
 
-// readBanner reads the NAME=value lines the program prints before it serves: the five
-// credentials lines and one per seeded resource.
+// readBanner reads the NAME=value lines the program prints before it serves: the four
+// environment lines (base URL, a credential pair, project) and one per seeded resource.
 func readBanner(t *testing.T, r *bufio.Reader, seeded int) map[string]string {
 	t.Helper()
 	vars := map[string]string{}
-	for range 5 + seeded {
+	for range 4 + seeded {
 		line, err := r.ReadString('\n')
 		require.NoError(t, err, "the program ended before printing its banner")
 		name, value, ok := strings.Cut(strings.TrimSpace(line), "=")
 		require.True(t, ok, "unexpected line %q", line)
-		vars[name] = value
+		vars[name] = strings.Trim(value, "'")
 	}
 	return vars
 }
@@ -72,9 +72,9 @@ func call(t *testing.T, vars map[string]string, method, url, body string, v any)
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
-	req, _ := http.NewRequest(http.MethodPost, vars["URL"]+"/api/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req, _ := http.NewRequest(http.MethodPost, vars[atlas.EnvBaseURL]+"/api/oauth/token", strings.NewReader("grant_type=client_credentials"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(vars["CLIENT_ID"], vars["CLIENT_SECRET"])
+	req.SetBasicAuth(vars[atlas.EnvClientID], vars[atlas.EnvClientSecret])
 	resp, err := hc.Do(req)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -122,10 +122,11 @@ func TestSubprocessStopsOnSIGINT(t *testing.T) {
 
 	out := bufio.NewReader(stdout)
 	vars := readBanner(t, out, 1)
-	assert.Regexp(t, `^http://127\.0\.0\.1:[0-9]+$`, vars["URL"])
-	assert.Regexp(t, `^mdb_sa_id_[0-9a-f]{24}$`, vars["CLIENT_ID"])
-	assert.Regexp(t, `^[a-z]{8}$`, vars["PUBLIC_KEY"])
-	assert.Equal(t, vars["URL"]+"/api/atlas/v2/groups/"+groupID+"/clusters/Cluster0/backup/exports/"+jobID, vars["EXPORT_JOB"])
+	assert.Regexp(t, `^http://127\.0\.0\.1:[0-9]+$`, vars[atlas.EnvBaseURL])
+	assert.Regexp(t, `^mdb_sa_id_[0-9a-f]{24}$`, vars[atlas.EnvClientID])
+	assert.NotContains(t, vars, atlas.EnvPublicAPIKey, "one credential pair: -auth oauth is the default")
+	assert.Equal(t, groupID, vars["MONGODB_ATLAS_PROJECT_ID"], "the seeded project")
+	assert.Equal(t, vars[atlas.EnvBaseURL]+"/api/atlas/v2/groups/"+groupID+"/clusters/Cluster0/backup/exports/"+jobID, vars["EXPORT_JOB"])
 
 	j := getJob(t, vars)
 	assert.Equal(t, atlas.ExportStateInProgress, j.State, "-auto-advance moves the job on each GET")
@@ -174,6 +175,7 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 		{"remote address", []string{"-addr", "192.0.2.1:8080"}, exitUsage, "not a loopback address"},
 		{"unknown flag", []string{"-port", "8080"}, exitUsage, "flag provided but not defined"},
 		{"stray argument", []string{"serve"}, exitUsage, "unexpected arguments"},
+		{"unknown auth", []string{"-auth", "apikey"}, exitUsage, "-auth must be oauth or digest"},
 		{"missing jobs file", []string{"-addr", "127.0.0.1:0", "-jobs", filepath.Join(dir, "none.json")}, exitError, "no such file"},
 		{"jobs file typo", []string{"-addr", "127.0.0.1:0", "-jobs", write("typo.json", `[{"group":"x"}]`)}, exitError, "unknown field"},
 		{"jobs file bad ids", []string{"-addr", "127.0.0.1:0", "-jobs", write("ids.json", `[{"groupId":"x","clusterName":"-a"}]`)}, exitError, "clusterName"},

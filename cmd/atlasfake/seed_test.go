@@ -63,7 +63,7 @@ func TestRunSeedsSnapshotsAndBuckets(t *testing.T) {
 		{"groupId": "`+groupID+`", "exportBucket": {"_id": "`+bucketID+`", "cloudProvider": "GCP", "bucketName": "nightly"}}
 	]`)
 	vars := serve(t, 4, "-snapshots", snapshots, "-buckets", buckets, "-auto-advance")
-	group := vars["URL"] + "/api/atlas/v2/groups/" + groupID
+	group := vars[atlas.EnvBaseURL] + "/api/atlas/v2/groups/" + groupID
 	assert.Regexp(t, "^"+group+"/clusters/Other/backup/snapshots/[0-9a-f]{24}$", vars["SNAPSHOT"],
 		"one SNAPSHOT line each; the last names the default snapshot")
 	assert.Equal(t, group+"/backup/exportBuckets/"+bucketID, vars["EXPORT_BUCKET"])
@@ -93,7 +93,7 @@ func TestRunLenientExports(t *testing.T) {
 	jobs := writeFile(t, "jobs.json", `[{"groupId": "`+groupID+`", "clusterName": "Cluster0"}]`)
 	vars := serve(t, 0, "-jobs", jobs, "-lenient-exports")
 	var job atlas.ExportJob
-	status := call(t, vars, http.MethodPost, vars["URL"]+"/api/atlas/v2/groups/"+groupID+"/clusters/Cluster0/backup/exports",
+	status := call(t, vars, http.MethodPost, vars[atlas.EnvBaseURL]+"/api/atlas/v2/groups/"+groupID+"/clusters/Cluster0/backup/exports",
 		`{"snapshotId":"`+snapshotID+`","exportBucketId":"`+bucketID+`"}`, &job)
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, snapshotID, job.SnapshotID)

@@ -93,8 +93,7 @@ func export(ctx context.Context, client *atlas.Client, f flags, stdout, stderr i
 		defer cancel()
 	}
 	fail := func(step string, err error) int {
-		fmt.Fprintf(stderr, "export-snapshot: %s: %s\n", step, cli.Explain(err, "not found: check -group, -cluster, -bucket and -snapshot"))
-		return 1
+		return cli.Fail(stderr, "export-snapshot", step, err, "-group, -cluster, -bucket and -snapshot")
 	}
 	switch {
 	case f.latest:
@@ -153,8 +152,7 @@ func runDemo(ctx context.Context, f flags, stdout, stderr io.Writer) int {
 		CloudProvider: atlas.CloudProviderAWS, BucketName: "nightly-exports", IAMRoleID: "5f4007f327a3bd7b6f4103c5",
 	})
 	if err != nil {
-		fmt.Fprintln(stderr, "export-snapshot: creating the bucket:", cli.Explain(err, "not found"))
-		return 1
+		return cli.Fail(stderr, "export-snapshot", "creating the bucket", err, "")
 	}
 	fmt.Fprintf(stdout, "created export bucket %s (%s %s)\n", bucket.ID, bucket.CloudProvider, bucket.BucketName)
 	f.group, f.cluster, f.bucket, f.take = cli.DemoGroup, cli.DemoCluster, bucket.ID, true

@@ -31,8 +31,8 @@ func TestDemoRunsTheWholeFlow(t *testing.T) {
 
 // exportEnv is a fake Atlas with two completed snapshots and a bucket, and the environment
 // that points the program at it.
-func exportEnv(t *testing.T) (srv *atlastest.Server, older, newer, bucket string) {
-	srv = atlastest.NewServer(atlastest.WithAutoAdvance())
+func exportEnv(t *testing.T, opts ...atlastest.Option) (srv *atlastest.Server, older, newer, bucket string) {
+	srv = atlastest.NewServer(append(opts, atlastest.WithAutoAdvance())...)
 	t.Cleanup(srv.Close)
 	day := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 	older = srv.AddSnapshot(cli.DemoGroup, cli.DemoCluster, &atlas.Snapshot{Status: atlas.SnapshotStatusCompleted, CreatedAt: day.Add(-24 * time.Hour)})
@@ -70,16 +70,20 @@ func TestFailuresAreOneLineForAPerson(t *testing.T) {
 	_, older, _, bucket := exportEnv(t)
 	const unknown = "aaaaaaaaaaaaaaaaaaaaaaaa"
 	for _, tc := range []struct {
-		name, snapshot, bucket, want string
+		name, snapshot, bucket string
+		want                   []string // the line's start, then what else it holds
 	}{
-		{"unknown bucket", older, unknown, "export-snapshot: starting the export: not found: check -group, -cluster, -bucket and -snapshot"},
-		{"unknown snapshot", unknown, bucket, "export-snapshot: starting the export: not found: check -group, -cluster, -bucket and -snapshot"},
-		{"bad snapshot id", "snap-1", bucket, "export-snapshot: starting the export: invalid SnapshotID: must be 24 lowercase hexadecimal characters"},
+		{"unknown bucket", older, unknown, []string{"export-snapshot: starting the export: ", "EXPORT_BUCKET_NOT_FOUND", "(check -group, -cluster, -bucket and -snapshot)"}},
+		{"unknown snapshot", unknown, bucket, []string{"export-snapshot: starting the export: ", "SNAPSHOT_NOT_FOUND", "(check -group, -cluster, -bucket and -snapshot)"}},
+		{"bad snapshot id", "snap-1", bucket, []string{"export-snapshot: starting the export: ", "invalid SnapshotID: must be 24 lowercase hexadecimal characters"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := clitest.Run(t, run, "-group", cli.DemoGroup, "-cluster", cli.DemoCluster, "-bucket", tc.bucket, "-snapshot", tc.snapshot)
 			assert.Equal(t, 1, code)
-			assert.True(t, strings.HasPrefix(stderr, tc.want), "stderr: %q", stderr)
+			assert.True(t, strings.HasPrefix(stderr, tc.want[0]), "stderr: %q", stderr)
+			for _, w := range tc.want[1:] {
+				assert.Contains(t, stderr, w)
+			}
 			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 		})
 	}
@@ -98,6 +102,19 @@ func TestUsage(t *testing.T) {
 			assert.Equal(t, 2, code)
 			assert.Empty(t, stdout)
 			assert.Contains(t, stderr, "usage: export-snapshot -group ID -cluster NAME -bucket ID (-snapshot ID | -latest | -take)")
+		})
+	}
+}
+
+// TestSurvivesSparseResponses runs the program against answers without any optional field (no
+// progress, no timestamps, no prefix), as Atlas may send them.
+func TestSurvivesSparseResponses(t *testing.T) {
+	for _, pick := range []string{"-latest", "-take"} {
+		t.Run(pick, func(t *testing.T) {
+			_, _, _, bucket := exportEnv(t, atlastest.WithSparseResponses())
+			code, stdout, stderr := clitest.Run(t, run, "-group", cli.DemoGroup, "-cluster", cli.DemoCluster, "-bucket", bucket, pick, "-interval", "1ms")
+			require.Equal(t, 0, code, "stderr: %s", stderr)
+			assert.Contains(t, stdout, "exported to ")
 		})
 	}
 }

@@ -62,8 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	job, err := client.Exports.Get(ctx, *group, *cluster, *export)
 	if err != nil {
-		fmt.Fprintln(stderr, "get-export:", cli.Explain(err, "export job not found: check -group, -cluster and -export"))
-		return 1
+		return cli.Fail(stderr, "get-export", "", err, "-group, -cluster and -export")
 	}
 	if err := cli.PrintJSON(stdout, job); err != nil {
 		fmt.Fprintln(stderr, "get-export:", err)

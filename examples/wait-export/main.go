@@ -89,14 +89,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wait-export:", err)
 		return 1
 	}
-	notFound := "not found: check -group, -cluster and -export"
 	if creating {
-		notFound = "not found: check -group, -cluster, -snapshot and -bucket"
 		job, err := client.Exports.Create(ctx, *group, *cluster,
 			&atlas.CreateExportJobRequest{SnapshotID: *snapshot, ExportBucketID: *bucket})
 		if err != nil {
-			fmt.Fprintln(stderr, "wait-export: creating the export:", cli.Explain(err, notFound))
-			return 1
+			return cli.Fail(stderr, "wait-export", "creating the export", err, "-group, -cluster, -snapshot and -bucket")
 		}
 		fmt.Fprintf(stdout, "created export job %s\n", job.ID)
 		*export = job.ID
@@ -111,8 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 	bar.Finish()
 	if err != nil {
-		fmt.Fprintln(stderr, "wait-export:", cli.Explain(err, notFound))
-		return 1
+		return cli.Fail(stderr, "wait-export", "", err, "-group, -cluster and -export")
 	}
 	if err := cli.PrintJSON(stdout, job); err != nil {
 		fmt.Fprintln(stderr, "wait-export:", err)

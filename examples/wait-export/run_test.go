@@ -105,19 +105,22 @@ func TestRealModeAgainstTheFake(t *testing.T) {
 		code, stdout, stderr := clitest.Run(t, run, "-group", g, "-cluster", c, "-export", failed, "-interval", "1ms")
 		assert.Equal(t, 1, code)
 		assert.Equal(t, "Failed 2/5 collections\n", stdout)
-		assert.Equal(t, "wait-export: export job "+failed+" ended Failed: EXPORT_BUCKET_ACCESS_DENIED: Access to the bucket was denied.\n", stderr)
+		assert.Equal(t, "wait-export: atlas: export job "+failed+" ended Failed (EXPORT_BUCKET_ACCESS_DENIED): Access to the bucket was denied.\n", stderr)
 	})
 	t.Run("an unknown job", func(t *testing.T) {
 		code, stdout, stderr := clitest.Run(t, run, "-group", g, "-cluster", c, "-export", DemoBucket, "-interval", "1ms")
 		assert.Equal(t, 1, code)
 		assert.Empty(t, stdout)
-		assert.True(t, strings.HasPrefix(stderr, "wait-export: not found: check -group, -cluster and -export"), stderr)
+		assert.True(t, strings.HasPrefix(stderr, "wait-export: "), stderr)
+		assert.Contains(t, stderr, "EXPORT_JOB_NOT_FOUND")
+		assert.True(t, strings.HasSuffix(stderr, " (check -group, -cluster and -export)\n"), stderr)
 	})
 	t.Run("a job that does not finish in time", func(t *testing.T) {
 		code, stdout, stderr := clitest.Run(t, run, "-group", g, "-cluster", c, "-export", stuck, "-interval", "1ms", "-timeout", "30ms")
 		assert.Equal(t, 1, code)
 		assert.Equal(t, "Queued\n", stdout, "one line, however many polls")
-		assert.True(t, strings.HasPrefix(stderr, "wait-export: timed out"), stderr)
+		assert.True(t, strings.HasPrefix(stderr, "wait-export: "), stderr)
+		assert.Contains(t, stderr, "MaxWait of 30ms passed")
 	})
 	t.Run("a create the server refuses", func(t *testing.T) {
 		srv.InjectFault(atlastest.Fault{Route: atlastest.RouteCreateExport, Status: http.StatusForbidden, ErrorCode: "USER_UNAUTHORIZED"})
@@ -125,7 +128,8 @@ func TestRealModeAgainstTheFake(t *testing.T) {
 		code, stdout, stderr := clitest.Run(t, run, "-group", g, "-cluster", c, "-snapshot", DemoSnapshot, "-bucket", DemoBucket)
 		assert.Equal(t, 1, code)
 		assert.Empty(t, stdout)
-		assert.True(t, strings.HasPrefix(stderr, "wait-export: creating the export: access denied (403)"), stderr)
+		assert.True(t, strings.HasPrefix(stderr, "wait-export: creating the export: "), stderr)
+		assert.Contains(t, stderr, "403 Forbidden")
 		assert.Len(t, srv.ExportJobs(g, c), before)
 	})
 }
@@ -192,4 +196,26 @@ func TestSnapshotProgressIsItsStatus(t *testing.T) {
 	p.Snapshot(&atlas.Snapshot{Status: atlas.SnapshotStatusCompleted})
 	p.Finish()
 	assert.Equal(t, "snapshot queued\nsnapshot completed\n", out.String(), "one plain line per change off a terminal")
+}
+
+// TestSurvivesSparseResponses follows a job whose answers carry no progress, no reason and no
+// timestamps, as Atlas may send them: the display shows the state alone.
+func TestSurvivesSparseResponses(t *testing.T) {
+	srv := atlastest.NewServer(atlastest.WithSparseResponses(), atlastest.WithAutoAdvance())
+	t.Cleanup(srv.Close)
+	clitest.SetEnv(t, map[string]string{atlas.EnvBaseURL: srv.URL, atlas.EnvClientID: srv.ClientID, atlas.EnvClientSecret: srv.ClientSecret})
+	g, c := cli.DemoGroup, cli.DemoCluster
+	running := srv.AddExportJob(g, c, &atlas.ExportJob{State: atlas.ExportStateQueued, ExportStatus: &atlas.ExportStatus{TotalCollections: 2}})
+	failed := srv.AddExportJob(g, c, &atlas.ExportJob{State: atlas.ExportStateInProgress})
+	srv.FailExport(failed, atlas.StateReason{ErrorCode: "EXPORT_BUCKET_ACCESS_DENIED", Message: "denied"})
+
+	code, stdout, stderr := clitest.Run(t, run, "-group", g, "-cluster", c, "-export", running, "-interval", "1ms")
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	lines, job := splitOutput(t, stdout)
+	assert.Contains(t, lines, "Successful")
+	assert.Equal(t, running, job.ID)
+
+	code, _, stderr = clitest.Run(t, run, "-group", g, "-cluster", c, "-export", failed, "-interval", "1ms")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "ended Failed")
 }

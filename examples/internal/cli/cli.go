@@ -1,6 +1,6 @@
 // Package cli is what the example programs share: a client from the environment (or for the
-// in-process fake their -demo flag runs against), a one-line explanation of an error for a
-// person, and a progress display for waits.
+// in-process fake their -demo flag runs against), an error printed as one line, and a
+// progress display for waits.
 package cli
 
 import (
@@ -44,62 +44,21 @@ func Client(demo *atlastest.Server, opts ...atlas.Option) (*atlas.Client, error)
 	return c, err
 }
 
-// Explain turns an error of the SDK into one line a person can act on. notFound is the advice
-// for a 404, naming the flags that address the missing thing.
-func Explain(err error, notFound string) string {
-	var (
-		apiErr *atlas.APIError
-		ia     *atlas.InvalidArgumentError
-		failed *atlas.ExportFailedError
-		snap   *atlas.SnapshotFailedError
-	)
-	detail := func() string {
-		if apiErr != nil && apiErr.Detail != "" {
-			return ": " + apiErr.Detail
-		}
-		return ""
+// Fail writes err for a person, as one line on w: "prog: what: err", the error's own text,
+// which says what to check (a 401 names the credentials of the auth mode in use, a 403 the
+// role the operation needs). Only a 404 gets more, the program's own flags that address the
+// missing thing (flags), which the library cannot know. It returns the exit code 1.
+func Fail(w io.Writer, prog, what string, err error, flags string) int {
+	line := prog + ": "
+	if what != "" {
+		line += what + ": "
 	}
-	errors.As(err, &apiErr)
-	switch {
-	case errors.As(err, &failed):
-		msg := "export job " + failed.Job.ID + " ended " + string(failed.Job.State)
-		if r := failed.Job.StateReason; r != nil {
-			msg += ": " + strings.TrimPrefix(r.ErrorCode+": "+r.Message, ": ")
-		}
-		return msg
-	case errors.As(err, &snap):
-		return "snapshot " + snap.Snapshot.ID + " failed: take another, or pick a completed one"
-	case errors.As(err, &ia):
-		return "invalid " + ia.Name + ": " + ia.Reason
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timed out: Atlas did not answer in time, or the job did not finish in time"
-	case errors.Is(err, context.Canceled):
-		return "interrupted"
-	case errors.Is(err, atlas.ErrUnauthorized):
-		return "credentials refused (401): check " + atlas.EnvClientID + "/" + atlas.EnvClientSecret + " or " +
-			atlas.EnvPublicKey + "/" + atlas.EnvPrivateKey + detail()
-	case errors.Is(err, atlas.ErrForbidden):
-		return "access denied (403): the credentials lack a role on this project (Project Backup Manager to read and " +
-			"manage buckets, Project Backup Export Operator to export, Project Backup Creator to take snapshots), " +
-			"or this address is not on the API access list" + detail()
-	case errors.Is(err, atlas.ErrNotFound):
-		return notFound + detail()
-	case errors.Is(err, atlas.ErrRateLimited):
-		msg := "rate limited (429): Atlas refused more requests for now"
-		if apiErr != nil && apiErr.RetryAfter > 0 {
-			msg += fmt.Sprintf("; try again in %s", apiErr.RetryAfter)
-		} else {
-			msg += "; try again later"
-		}
-		return msg
-	case errors.Is(err, atlas.ErrServer) && apiErr != nil:
-		return fmt.Sprintf("Atlas server error (%d): try again later%s", apiErr.StatusCode, detail())
-	case apiErr != nil:
-		return fmt.Sprintf("request refused (%d %s)%s", apiErr.StatusCode, apiErr.ErrorCode, detail())
-	case errors.Is(err, atlas.ErrInvalidResponse):
-		return "Atlas sent an answer this program cannot read: " + err.Error()
+	line += err.Error()
+	if errors.Is(err, atlas.ErrNotFound) && flags != "" {
+		line += " (check " + flags + ")"
 	}
-	return "cannot reach Atlas: " + err.Error()
+	fmt.Fprintln(w, strings.ReplaceAll(line, "\n", " "))
+	return 1
 }
 
 // The project and cluster the demo fake serves.

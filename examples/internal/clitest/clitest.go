@@ -24,7 +24,7 @@ func Run(t *testing.T, p cli.Program, args ...string) (code int, stdout, stderr 
 func SetEnv(t *testing.T, env map[string]string) {
 	t.Helper()
 	for _, k := range []string{atlas.EnvClientID, atlas.EnvClientSecret, atlas.EnvPublicKey, atlas.EnvPrivateKey,
-		atlas.EnvPublicAPIKey, atlas.EnvPrivateAPIKey, atlas.EnvAccessToken, atlas.EnvBaseURL} {
+		atlas.EnvPublicAPIKey, atlas.EnvPrivateAPIKey, atlas.EnvAccessToken, atlas.EnvBaseURL, "MONGODB_ATLAS_TOKEN_CACHE"} {
 		t.Setenv(k, env[k])
 	}
 }
