@@ -116,11 +116,11 @@ func TestRealModeAgainstTheFake(t *testing.T) {
 		assert.True(t, strings.HasSuffix(stderr, " (check -group, -cluster and -export)\n"), stderr)
 	})
 	t.Run("a job that does not finish in time", func(t *testing.T) {
-		code, stdout, stderr := clitest.Run(t, run, "-group", g, "-cluster", c, "-export", stuck, "-interval", "1ms", "-timeout", "30ms")
+		code, stdout, stderr := clitest.Run(t, run, "-group", g, "-cluster", c, "-export", stuck, "-interval", "1ms", "-timeout", "300ms")
 		assert.Equal(t, 1, code)
 		assert.Equal(t, "Queued\n", stdout, "one line, however many polls")
 		assert.True(t, strings.HasPrefix(stderr, "wait-export: "), stderr)
-		assert.Contains(t, stderr, "MaxWait of 30ms passed")
+		assert.Contains(t, stderr, "MaxWait of 300ms passed")
 	})
 	t.Run("a create the server refuses", func(t *testing.T) {
 		srv.InjectFault(atlastest.Fault{Route: atlastest.RouteCreateExport, Status: http.StatusForbidden, ErrorCode: "USER_UNAUTHORIZED"})
@@ -130,6 +130,7 @@ func TestRealModeAgainstTheFake(t *testing.T) {
 		assert.Empty(t, stdout)
 		assert.True(t, strings.HasPrefix(stderr, "wait-export: creating the export: "), stderr)
 		assert.Contains(t, stderr, "403 Forbidden")
+		assert.Contains(t, stderr, "the Project Backup Export Operator role", "the library names the role")
 		assert.Len(t, srv.ExportJobs(g, c), before)
 	})
 }
