@@ -24,8 +24,8 @@
 //	job, err = client.Exports.Wait(ctx, groupID, "Cluster0", job.ID, nil)
 //
 // Every failure is typed and matched with errors.Is and errors.As; Client.Do reaches any other
-// operation of the API with the same auth, retries and errors. The README's tables list the
-// errors, what is retried, and how many requests each operation costs.
+// operation of the API with the same auth, retries and errors. docs/design.md lists the
+// errors and what is retried, docs/requests.md how many requests each operation costs.
 //
 // Package atlastest is a fake Atlas for testing code that uses this package without an
 // Atlas account; cmd/atlasfake serves the same fake as a standalone process.

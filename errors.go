@@ -9,7 +9,7 @@ import (
 
 // Sentinel errors for errors.Is. An *APIError matches the sentinel of its status; argument
 // checks wrap ErrInvalidArgument; the waiters wrap ErrExportFailed and ErrSnapshotFailed.
-// The README's error table says which operation returns which.
+// docs/design.md ("Errors in full") says which operation returns which.
 var (
 	// ErrUnauthorized matches a 401: missing, wrong, expired or revoked credentials.
 	ErrUnauthorized = errors.New("atlas: unauthorized")

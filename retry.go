@@ -16,7 +16,8 @@ import (
 // RetryPolicy says how often and how long a client retries. Zero fields take the defaults:
 // 4 attempts, backoff from 500ms to 20s.
 //
-// What is retried depends on whether a request may be repeated; see the README's retry table.
+// What is retried depends on whether a request may be repeated; see docs/design.md ("Retries
+// and rate limits").
 // In short: reads, updates and deletes after a 429, 500, 502, 503 or 504 or a lost
 // connection; creates only when the server certainly did not act on them (a 429, a connection
 // never made, a token grant that failed before the request). Waits grow exponentially with
