@@ -41,11 +41,11 @@ var pageShape = shapeLimits{maxResults: maxPageResults}
 // results, so that decoding can size them once instead of growing them.
 func (l shapeLimits) check(b []byte) (most int, err error) {
 	var (
-		stack    [maxDepth]byte // 'o' object, 'a' array, 'r' an array of the page object
-		depth    int
-		values   int
-		results  int  // elements of the page's array being read
-		expect   bool // a value may start: an array was just opened, or a comma in one or a colon read
+		stack   [maxDepth]byte // 'o' object, 'a' array, 'r' an array of the page object
+		depth   int
+		values  int
+		results int  // elements of the page's array being read
+		expect  bool // a value may start: an array was just opened, or a comma in one or a colon read
 	)
 	for i := 0; i < len(b); i++ {
 		c := b[i]
