@@ -77,6 +77,13 @@ func (s *ExportsService) List(ctx context.Context, groupID, clusterName string, 
 // none after the loop breaks; a full page is followed by another while the server's next link
 // or totalCount says more remain. A failed page is yielded once as (nil, err) and ends the
 // walk.
+//
+// A server that does not page properly cannot keep the walk going: a page that repeats an
+// item of the walk (the server ignores pageNum, rotates or alternates its pages, or the list
+// changed during the walk) or holds an item without an id ends it with ErrInvalidResponse,
+// before any of that page's items; the walk ends once the items seen cover totalCount; and it
+// fetches at most 1,000 pages (500,000 jobs at 500 a page), ending with ErrInvalidResponse if
+// the server says more follow. So a walk sends at most 1,000 requests, each with its retries.
 func (s *ExportsService) All(ctx context.Context, groupID, clusterName string, opts *ListOptions) iter.Seq2[*ExportJob, error] {
 	return walk(ctx, opts, func(v *ExportJob) string { return v.ID }, func(ctx context.Context, o *ListOptions) (*Page[ExportJob], error) {
 		return s.List(ctx, groupID, clusterName, o)

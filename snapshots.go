@@ -132,7 +132,9 @@ func (s *SnapshotsService) Take(ctx context.Context, groupID, clusterName string
 
 // Latest returns the newest completed snapshot of a replica set: the one a nightly export
 // wants. It walks the cluster's snapshots (one request per page of 500) and picks the
-// completed one with the latest CreatedAt. A cluster without one is ErrNotFound.
+// completed one with the latest CreatedAt. A cluster without one is ErrNotFound. It ends as
+// All does against a server that does not page properly: ErrInvalidResponse, after at most
+// 1,000 page requests.
 func (s *SnapshotsService) Latest(ctx context.Context, groupID, clusterName string) (*Snapshot, error) {
 	var latest *Snapshot
 	for snap, err := range s.All(ctx, groupID, clusterName, &ListOptions{ItemsPerPage: maxPageResults}) {
