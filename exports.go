@@ -151,14 +151,11 @@ type WaitOptions struct {
 // and MaxWait, at once, with an error that says which ended it. In each of these cases the
 // job as last seen is returned too, or nil when no poll succeeded.
 func (s *ExportsService) Wait(ctx context.Context, groupID, clusterName, exportID string, opts *WaitOptions) (*ExportJob, error) {
-	if err := checkContext(ctx); err != nil {
-		return nil, err
-	}
 	o := WaitOptions{}
 	if opts != nil {
 		o = *opts
 	}
-	iv, err := checkIntervals(o.PollInterval, o.MaxInterval, o.MaxWait)
+	iv, err := checkWait(ctx, groupID, clusterName, "exportID", exportID, o.PollInterval, o.MaxInterval, o.MaxWait)
 	if err != nil {
 		return nil, err
 	}

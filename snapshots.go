@@ -180,14 +180,11 @@ type SnapshotWaitOptions struct {
 // off and ends as ExportsService.Wait does, and returns the snapshot as last seen with the
 // error when a poll fails, the context ends or MaxWait passes.
 func (s *SnapshotsService) Wait(ctx context.Context, groupID, clusterName, snapshotID string, opts *SnapshotWaitOptions) (*Snapshot, error) {
-	if err := checkContext(ctx); err != nil {
-		return nil, err
-	}
 	o := SnapshotWaitOptions{}
 	if opts != nil {
 		o = *opts
 	}
-	iv, err := checkIntervals(o.PollInterval, o.MaxInterval, o.MaxWait)
+	iv, err := checkWait(ctx, groupID, clusterName, "snapshotID", snapshotID, o.PollInterval, o.MaxInterval, o.MaxWait)
 	if err != nil {
 		return nil, err
 	}

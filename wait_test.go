@@ -278,6 +278,8 @@ func TestWaitReturnsAFailedPollsError(t *testing.T) {
 func TestWaitRefusesBadOptionsWithoutARequest(t *testing.T) {
 	t.Parallel()
 	var nilCtx context.Context
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
 	for _, tc := range []struct {
 		name  string
 		ctx   context.Context
@@ -291,6 +293,11 @@ func TestWaitRefusesBadOptionsWithoutARequest(t *testing.T) {
 		{"negative cap", t.Context(), testExportID, waitOpts{max: -time.Second}, "WaitOptions"},
 		{"negative MaxWait", t.Context(), testExportID, waitOpts{maxWait: -time.Second}, "WaitOptions"},
 		{"cap below the interval", t.Context(), testExportID, waitOpts{poll: time.Minute, max: time.Second}, "WaitOptions"},
+		// The arguments come first: a refused id is not a wait that ended (issue 19).
+		{"bad id, ended context", ended, "0123", waitOpts{}, ""},
+		{"bad id, 1ns MaxWait", t.Context(), "0123", waitOpts{maxWait: time.Nanosecond}, ""},
+		{"a secret for an id, ended context", ended, testToken, waitOpts{maxWait: time.Nanosecond}, ""},
+		{"bad id and bad options", t.Context(), testToken, waitOpts{poll: -time.Second}, ""},
 	} {
 		for _, w := range waiters {
 			t.Run(w.name+"/"+tc.name, func(t *testing.T) {
@@ -302,8 +309,35 @@ func TestWaitRefusesBadOptionsWithoutARequest(t *testing.T) {
 					param = w.idParam
 				}
 				assertNothingSent(t, f, err, param)
+				assert.NotContains(t, err.Error(), tc.id, "a refused id is not repeated")
 			})
 		}
+	}
+}
+
+// TestWaitChecksTheGroupAndClusterFirst: both waiters refuse a bad group or cluster as
+// ErrInvalidArgument, whatever the context and MaxWait, and never repeat it.
+func TestWaitChecksTheGroupAndClusterFirst(t *testing.T) {
+	t.Parallel()
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, tc := range []struct {
+		group, cluster, param string
+	}{
+		{testToken, testCluster, "groupID"},
+		{testGroupID, "bad/" + testToken, "clusterName"},
+	} {
+		t.Run(tc.param, func(t *testing.T) {
+			f := setup(t)
+			job, err := f.client.Exports.Wait(ended, tc.group, tc.cluster, testExportID, &atlas.WaitOptions{MaxWait: time.Nanosecond})
+			assert.Nil(t, job)
+			assertNothingSent(t, f, err, tc.param)
+			assert.NotContains(t, err.Error(), testToken)
+			snap, err := f.client.Snapshots.Wait(ended, tc.group, tc.cluster, testSnapshot, &atlas.SnapshotWaitOptions{MaxWait: time.Nanosecond})
+			assert.Nil(t, snap)
+			assertNothingSent(t, f, err, tc.param)
+			assert.NotContains(t, err.Error(), testToken)
+		})
 	}
 }
 
