@@ -171,7 +171,7 @@ func (s *ExportsService) Wait(ctx context.Context, groupID, clusterName, exportI
 			if job.State == ExportStateSuccessful {
 				return true, nil
 			}
-			return true, &ExportFailedError{Job: job}
+			return true, &ExportFailedError{Job: job, redact: func(t string) string { return s.client.redactor.redact(t) }}
 		},
 		progressed: jobProgressed,
 		onProgress: o.OnProgress,

@@ -7,6 +7,7 @@ package atlas_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -421,6 +422,31 @@ func TestExportsWaitEndsWithTheFailureReason(t *testing.T) {
 			assert.Equal(t, 3, polls, "the poll after the failure is the last")
 		})
 	}
+}
+
+// TestExportsWaitFailureTextIsRedactedAndQuoted: a server that echoes the client's
+// credentials, escape sequences and line breaks in a failed job's reason gets none of them
+// into the error's text; the job keeps the reason as sent.
+func TestExportsWaitFailureTextIsRedactedAndQuoted(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	id := f.srv.AddExportJob(testGroupID, testCluster, &atlas.ExportJob{State: atlas.ExportStateInProgress})
+	_, err := f.client.Exports.Get(t.Context(), testGroupID, testCluster, id)
+	require.NoError(t, err)
+	token := strings.TrimPrefix(f.wire.only(t).Header.Get("Authorization"), "Bearer ")
+	require.NotEmpty(t, token)
+	message := "denied for " + token + " / " + f.srv.ClientSecret + "\x1b[2J\x1b]0;owned\x07\r\nlevel=ERROR msg=forged\u009b31m\x7f"
+	f.srv.FailExport(id, atlas.StateReason{ErrorCode: "DENIED\x1b[5m", Message: message})
+
+	job, err := f.client.Exports.Wait(t.Context(), testGroupID, testCluster, id, nil)
+	require.ErrorIs(t, err, atlas.ErrExportFailed)
+	text := err.Error()
+	for _, leak := range []string{token, f.srv.ClientSecret, "\x1b", "\r", "\n", "\x07", "\u009b", "\x7f"} {
+		assert.NotContains(t, text, leak)
+	}
+	assert.Contains(t, text, `denied for [redacted] / [redacted]\x1b[2J`, "the reason, redacted and quoted")
+	assert.Contains(t, text, `("DENIED\x1b[5m")`)
+	assert.Equal(t, message, job.StateReason.Message, "the job keeps what the server sent")
 }
 
 func TestSnapshotsWaitEndsFailed(t *testing.T) {
