@@ -232,7 +232,7 @@ func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string
 		s.mu.Unlock()
 		if !running {
 			call.job, call.err = s.ensure(ctx, groupID, clusterName, req)
-			call.abandoned = ctx.Err() != nil
+			call.abandoned = call.err != nil && ctx.Err() != nil
 			s.mu.Lock()
 			delete(s.ensuring, key)
 			s.mu.Unlock()
@@ -258,7 +258,7 @@ type ensureCall struct {
 	done      chan struct{}
 	job       *ExportJob
 	err       error
-	abandoned bool // the caller's context ended: its outcome is not the others'
+	abandoned bool // the call failed as its caller's context ended: not the others' outcome
 }
 
 // ensure is Ensure's work, for the one caller that does it.
