@@ -69,7 +69,8 @@ func listRequest(path, version string, opts *ListOptions) (*request, error) {
 
 // maxPages caps the pages one walk fetches: 500,000 items at the API's largest page, 100,000
 // at its default. A list longer than that, or a server that answers every page with new items
-// and a next link, ends the walk with ErrInvalidResponse.
+// and a next link, ends the walk with ErrInvalidResponse. It also bounds the ids a walk keeps
+// to know a repeat: about 50 MiB allocated over a walk of 1,000 pages of 500.
 const maxPages = 1_000
 
 // walk yields every item of the pages list returns, starting at opts.PageNum with pages of
