@@ -8,13 +8,14 @@ import (
 )
 
 // checkBaseURL validates a base URL and returns it without a trailing slash. Its errors
-// name the URL without user info, which could hold a password.
+// name the URL by scheme, host and path only: user info, a query or a fragment could hold a
+// credential.
 func checkBaseURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", invalid("WithBaseURL", "not a URL")
 	}
-	shown := u.Redacted()
+	shown := shownURL(u) // user info, query and fragment can all hold credentials
 	switch {
 	case u.User != nil:
 		return "", invalid("WithBaseURL", "user info is not allowed in the base URL ("+shown+"): use an auth option")

@@ -65,18 +65,31 @@ func TestBaseURLRefused(t *testing.T) {
 	}
 }
 
-func TestBaseURLPasswordIsNeverRepeated(t *testing.T) {
+// TestBaseURLErrorsShowSchemeHostAndPathOnly: user info (a password, or a token given as the
+// user), a query and a fragment can each hold a credential, and none is repeated.
+func TestBaseURLErrorsShowSchemeHostAndPathOnly(t *testing.T) {
 	t.Parallel()
-	for _, base := range []string{
-		"https://admin:" + canaryPrivateKey + "@cloud.mongodb.com",
-		"http://user:" + canaryPrivateKey + "@example.com",
-		"http://user:" + canaryPrivateKey + "@127.0.0.1:8080",
-		"ftp://user:" + canaryPrivateKey + "@127.0.0.1",
+	for _, tt := range []struct{ base, shown string }{
+		{"https://admin:" + canaryPrivateKey + "@cloud.mongodb.com", "https://cloud.mongodb.com"},
+		{"http://user:" + canaryPrivateKey + "@example.com", "http://example.com"},
+		{"http://user:" + canaryPrivateKey + "@127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"ftp://user:" + canaryPrivateKey + "@127.0.0.1", "ftp://127.0.0.1"},
+		{"https://" + canaryPrivateKey + "@cloud.mongodb.com/p", "https://cloud.mongodb.com/p"},
+		{"https://" + canaryPrivateKey + ":@cloud.mongodb.com", "https://cloud.mongodb.com"},
+		{"https://cloud.mongodb.com/p?apikey=" + canaryPrivateKey, "https://cloud.mongodb.com/p"},
+		{"https://cloud.mongodb.com/p#" + canaryPrivateKey, "https://cloud.mongodb.com/p"},
+		{"https://cloud.mongodb.com/api?apikey=" + canaryPrivateKey + "#" + canaryAccessToken, "https://cloud.mongodb.com/api"},
+		{"http://example.com/?apikey=" + canaryPrivateKey, "http://example.com/"},
+		{"ftp://cloud.mongodb.com#" + canaryPrivateKey, "ftp://cloud.mongodb.com"},
+		{"https:///p?apikey=" + canaryPrivateKey, "https:///p"},
 	} {
-		c, err := atlas.NewClient(atlas.WithBaseURL(base), atlas.WithAccessToken(canaryAccessToken))
+		c, err := atlas.NewClient(atlas.WithBaseURL(tt.base), atlas.WithAccessToken(canaryAccessToken))
 		assert.Nil(t, c)
 		require.ErrorIs(t, err, atlas.ErrInvalidArgument)
 		assertNoCanary(t, err.Error())
+		assert.NotContains(t, err.Error(), "apikey", tt.base)
+		assert.NotContains(t, err.Error(), "#", tt.base)
+		assert.Contains(t, err.Error(), tt.shown, tt.base)
 	}
 }
 

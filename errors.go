@@ -3,8 +3,11 @@ package atlas
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors for errors.Is. An *APIError matches the sentinel of its status; argument
@@ -119,23 +122,51 @@ func (e *GrantError) Temporary() bool {
 // ExportFailedError is returned by ExportsService.Wait when a job ends Failed or Cancelled.
 // It matches ErrExportFailed.
 type ExportFailedError struct {
-	// Job is the job as last read, in its terminal state; Job.StateReason says why.
+	// Job is the job as last read, in its terminal state; Job.StateReason says why, as the
+	// server sent it.
 	Job *ExportJob
+	// redact hides the credentials of the client that read Job; nil in an error a caller
+	// built.
+	redact func(string) string
 }
 
-// Error names the job, its state and the server's reason.
+// Error names the job, its state and the server's reason. The reason is the server's text,
+// so it is shown with every credential the client holds replaced by [redacted], and quoted
+// (strconv.Quote) when it holds a control character, so that no escape sequence or line
+// break reaches a terminal or a log.
 func (e *ExportFailedError) Error() string {
+	if e.Job == nil {
+		return ErrExportFailed.Error()
+	}
+	shown := func(s string) string {
+		if e.redact != nil {
+			s = e.redact(s)
+		}
+		return serverText(s)
+	}
 	var b strings.Builder
-	b.WriteString("atlas: export job " + e.Job.ID + " ended " + string(e.Job.State))
+	b.WriteString("atlas: export job " + shown(e.Job.ID) + " ended " + shown(string(e.Job.State)))
 	if r := e.Job.StateReason; r != nil {
 		if r.ErrorCode != "" {
-			b.WriteString(" (" + r.ErrorCode + ")")
+			b.WriteString(" (" + shown(r.ErrorCode) + ")")
 		}
 		if r.Message != "" {
-			b.WriteString(": " + r.Message)
+			b.WriteString(": " + shown(r.Message))
 		}
 	}
 	return b.String()
+}
+
+// serverText is a server's text fit for an error: as it is when every character is
+// printable, else quoted, so that control characters (C0, DEL, C1, invalid UTF-8 and
+// invisible formatting) are escaped.
+func serverText(s string) string {
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // Unwrap returns ErrExportFailed.
@@ -148,9 +179,12 @@ type SnapshotFailedError struct {
 	Snapshot *Snapshot
 }
 
-// Error names the snapshot and its status.
+// Error names the snapshot and its status, quoted if they hold a control character.
 func (e *SnapshotFailedError) Error() string {
-	return "atlas: snapshot " + e.Snapshot.ID + " ended " + string(e.Snapshot.Status)
+	if e.Snapshot == nil {
+		return ErrSnapshotFailed.Error()
+	}
+	return "atlas: snapshot " + serverText(e.Snapshot.ID) + " ended " + serverText(string(e.Snapshot.Status))
 }
 
 // Unwrap returns ErrSnapshotFailed.

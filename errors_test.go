@@ -163,3 +163,27 @@ func TestWaitErrorsSayWhatEnded(t *testing.T) {
 	assert.NotErrorIs(t, err, atlas.ErrExportFailed)
 	assert.Equal(t, "atlas: snapshot "+testSnapshot+" ended failed", err.Error())
 }
+
+// TestFailedErrorsQuoteControlCharacters: the server's words in a failure are quoted when
+// they hold a character a terminal or a log would act on; an error without its job or
+// snapshot still has a text.
+func TestFailedErrorsQuoteControlCharacters(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ message, want string }{
+		{"plain words, ünïcode too", "plain words, ünïcode too"},
+		{"line\r\nforged", `"line\r\nforged"`},
+		{"\x1b[31mred", `"\x1b[31mred"`},
+		{"c1 \u009b", `"c1 \u009b"`},
+		{"del \x7f", `"del \x7f"`},
+		{"bidi \u202e", `"bidi \u202e"`},
+		{"bad \xff utf-8", `"bad \xff utf-8"`},
+	} {
+		err := &atlas.ExportFailedError{Job: &atlas.ExportJob{ID: testExportID, State: atlas.ExportStateFailed, StateReason: &atlas.StateReason{Message: tt.message}}}
+		assert.Equal(t, "atlas: export job "+testExportID+" ended Failed: "+tt.want, err.Error())
+	}
+	err := &atlas.SnapshotFailedError{Snapshot: &atlas.Snapshot{ID: "x\ny", Status: "failed\x1b"}}
+	assert.Equal(t, `atlas: snapshot "x\ny" ended "failed\x1b"`, err.Error())
+
+	assert.Equal(t, atlas.ErrExportFailed.Error(), (&atlas.ExportFailedError{}).Error())
+	assert.Equal(t, atlas.ErrSnapshotFailed.Error(), (&atlas.SnapshotFailedError{}).Error())
+}

@@ -3,13 +3,20 @@ package atlas
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
+	"sync"
 	"time"
 )
 
 // ExportsService has the Cloud Backup snapshot export-job operations. Use it as Client.Exports.
 type ExportsService struct {
 	client *Client
+
+	// ensuring holds the Ensure calls in flight, one per export, so that concurrent calls
+	// for the same export share one outcome.
+	mu       sync.Mutex
+	ensuring map[ensureKey]*ensureCall
 }
 
 // exportsPath checks the arguments and returns the escaped path of a cluster's export jobs.
@@ -78,6 +85,13 @@ func (s *ExportsService) List(ctx context.Context, groupID, clusterName string, 
 // none after the loop breaks; a full page is followed by another while the server's next link
 // or totalCount says more remain. A failed page is yielded once as (nil, err) and ends the
 // walk.
+//
+// A server that does not page properly cannot keep the walk going: a page that repeats an
+// item of the walk (the server ignores pageNum, rotates or alternates its pages, or the list
+// changed during the walk) or holds an item without an id ends it with ErrInvalidResponse,
+// before any of that page's items; the walk ends once the items seen cover totalCount; and it
+// fetches at most 1,000 pages (500,000 jobs at 500 a page), ending with ErrInvalidResponse if
+// the server says more follow. So a walk sends at most 1,000 requests, each with its retries.
 func (s *ExportsService) All(ctx context.Context, groupID, clusterName string, opts *ListOptions) iter.Seq2[*ExportJob, error] {
 	return walk(ctx, opts, func(v *ExportJob) string { return v.ID }, func(ctx context.Context, o *ListOptions) (*Page[ExportJob], error) {
 		return s.List(ctx, groupID, clusterName, o)
@@ -142,14 +156,11 @@ type WaitOptions struct {
 // and MaxWait, at once, with an error that says which ended it. In each of these cases the
 // job as last seen is returned too, or nil when no poll succeeded.
 func (s *ExportsService) Wait(ctx context.Context, groupID, clusterName, exportID string, opts *WaitOptions) (*ExportJob, error) {
-	if err := checkContext(ctx); err != nil {
-		return nil, err
-	}
 	o := WaitOptions{}
 	if opts != nil {
 		o = *opts
 	}
-	iv, err := checkIntervals(o.PollInterval, o.MaxInterval, o.MaxWait)
+	iv, err := checkWait(ctx, groupID, clusterName, "exportID", exportID, o.PollInterval, o.MaxInterval, o.MaxWait)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +176,7 @@ func (s *ExportsService) Wait(ctx context.Context, groupID, clusterName, exportI
 			if job.State == ExportStateSuccessful {
 				return true, nil
 			}
-			return true, &ExportFailedError{Job: job}
+			return true, &ExportFailedError{Job: job, redact: func(t string) string { return s.client.redactor.redact(t) }}
 		},
 		progressed: jobProgressed,
 		onProgress: o.OnProgress,
@@ -188,10 +199,16 @@ func jobProgressed(prev, cur *ExportJob) bool {
 // one (with Create) when there is none. Use it where a retried run of a job must not export
 // twice.
 //
-// It costs a walk of the cluster's export jobs, one request per 500 jobs, before the create.
-// One race remains: two callers that Ensure the same export at the same moment can both find
-// none and both create, since the API has no way to make a create conditional; run one
-// exporter per cluster. The arguments and errors are those of All and Create.
+// It costs a walk of the cluster's export jobs (one request per 500 jobs, at most 1,000, as
+// All walks) and then at most one create. Within one Client, concurrent Ensure calls for the
+// same group, cluster, snapshot and bucket share one outcome: the first walks and creates,
+// the others wait for it and get its result (the same *ExportJob, which they must not
+// modify) or its error. Each caller waits on its own context; when the first caller's
+// context ends first, a waiting caller whose context has not ended starts over. One race
+// remains across clients and processes: two that Ensure the same export at the same moment
+// can both find none and both create, since the API has no way to make a create
+// conditional; run one exporter per cluster. The arguments and errors are those of All and
+// Create, and the context's error when a caller's context ends while it waits.
 func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string, req *CreateExportJobRequest) (*ExportJob, error) {
 	if err := checkCluster(ctx, groupID, clusterName); err != nil {
 		return nil, err
@@ -199,6 +216,51 @@ func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string
 	if err := req.check(); err != nil {
 		return nil, err
 	}
+	key := ensureKey{groupID, clusterName, req.SnapshotID, req.ExportBucketID}
+	for {
+		s.mu.Lock()
+		call, running := s.ensuring[key]
+		if !running {
+			if s.ensuring == nil {
+				s.ensuring = make(map[ensureKey]*ensureCall)
+			}
+			call = &ensureCall{done: make(chan struct{})}
+			s.ensuring[key] = call
+		}
+		s.mu.Unlock()
+		if !running {
+			call.job, call.err = s.ensure(ctx, groupID, clusterName, req)
+			call.abandoned = call.err != nil && ctx.Err() != nil
+			s.mu.Lock()
+			delete(s.ensuring, key)
+			s.mu.Unlock()
+			close(call.done)
+			return call.job, call.err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("atlas: waiting for another Ensure of the same export: %w", ctx.Err())
+		case <-call.done:
+		}
+		if !call.abandoned {
+			return call.job, call.err
+		}
+	}
+}
+
+// ensureKey names one export for Ensure.
+type ensureKey struct{ groupID, clusterName, snapshotID, bucketID string }
+
+// ensureCall is one Ensure in flight. job and err are set before done is closed.
+type ensureCall struct {
+	done      chan struct{}
+	job       *ExportJob
+	err       error
+	abandoned bool // the call failed as its caller's context ended: not the others' outcome
+}
+
+// ensure is Ensure's work, for the one caller that does it.
+func (s *ExportsService) ensure(ctx context.Context, groupID, clusterName string, req *CreateExportJobRequest) (*ExportJob, error) {
 	for job, err := range s.All(ctx, groupID, clusterName, &ListOptions{ItemsPerPage: maxPageResults}) {
 		if err != nil {
 			return nil, err

@@ -3,9 +3,15 @@ package atlas_test
 // Tests of ExportsService.Ensure, and of what each export operation costs in requests.
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -152,4 +158,122 @@ func TestExportsRequestsPerOperation(t *testing.T) {
 			assert.Equal(t, tc.lists+tc.other, f.srv.Requests("")-f.srv.Requests(atlastest.RouteToken), "no other request")
 		})
 	}
+}
+
+// slowList is an API whose export-job list answers only when release is closed (or the
+// request's context ends), always without the jobs created since: a list that lags. Each
+// create makes a new job.
+type slowList struct {
+	release         chan struct{}
+	lists, creates  atomic.Int32
+	listed, created chan struct{} // a list request arrived; a create did (buffered, never block)
+}
+
+func newSlowList() *slowList {
+	return &slowList{release: make(chan struct{}), listed: make(chan struct{}, 100), created: make(chan struct{}, 100)}
+}
+
+func (s *slowList) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	switch r.Method {
+	case http.MethodGet:
+		s.lists.Add(1)
+		s.listed <- struct{}{}
+		select {
+		case <-s.release:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+		writeJSON(rec, http.StatusOK, `{"results":[],"totalCount":0}`)
+	case http.MethodPost:
+		n := s.creates.Add(1)
+		s.created <- struct{}{}
+		writeJSON(rec, http.StatusOK, fmt.Sprintf(`{"id":"%024x","snapshotId":%q,"exportBucketId":%q,"state":"Queued"}`, n, testSnapshot, testBucket))
+	}
+	res := rec.Result()
+	res.Request = r
+	return res, nil
+}
+
+func slowListClient(t *testing.T, s *slowList) *atlas.Client {
+	c, err := atlas.NewClient(atlas.WithBaseURL("https://atlas.invalid"), atlas.WithAccessToken(testToken),
+		atlas.WithHTTPClient(&http.Client{Transport: s}), atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+	return c
+}
+
+// TestExportsEnsureSharesOneOutcomeWithinAClient: eight goroutines that Ensure the same
+// export on one client, against a list that answers slowly, create one export, and all get
+// it. synctest.Wait lets the test know every goroutine is waiting before the list answers.
+func TestExportsEnsureSharesOneOutcomeWithinAClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newSlowList()
+		c := slowListClient(t, s)
+		ids := make([]string, 8)
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Go(func() {
+				job, err := c.Exports.Ensure(t.Context(), testGroupID, testCluster, ensureReq)
+				if assert.NoError(t, err) {
+					ids[i] = job.ID
+				}
+			})
+		}
+		synctest.Wait() // all eight are in Ensure: one in the list, seven waiting for it
+		assert.EqualValues(t, 1, s.lists.Load(), "one walk")
+		close(s.release)
+		wg.Wait()
+		assert.EqualValues(t, 1, s.creates.Load(), "one export")
+		for _, id := range ids {
+			assert.Equal(t, fmt.Sprintf("%024x", 1), id)
+		}
+
+		// Another export (another bucket) is not shared with this one.
+		other := &atlas.CreateExportJobRequest{SnapshotID: testSnapshot, ExportBucketID: testOtherID}
+		_, err := c.Exports.Ensure(t.Context(), testGroupID, testCluster, other)
+		require.NoError(t, err)
+		assert.EqualValues(t, 2, s.creates.Load())
+	})
+}
+
+// TestExportsEnsureCallersWaitOnTheirOwnContext: a waiting caller whose context ends returns
+// at once with its context's error; when the walking caller's context ends, a waiting caller
+// starts over and ends with an outcome of its own.
+func TestExportsEnsureCallersWaitOnTheirOwnContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newSlowList()
+		c := slowListClient(t, s)
+		first, cancelFirst := context.WithCancel(t.Context())
+		impatient, cancelImpatient := context.WithCancel(t.Context())
+		errs := make(chan error, 3)
+		var jobID string
+		var wg sync.WaitGroup
+		ensure := func(ctx context.Context, keep bool) {
+			job, err := c.Exports.Ensure(ctx, testGroupID, testCluster, ensureReq)
+			if keep && err == nil {
+				jobID = job.ID
+			}
+			errs <- err
+		}
+		wg.Go(func() { ensure(first, false) })
+		<-s.listed // the first caller walks
+		wg.Go(func() { ensure(impatient, false) })
+		wg.Go(func() { ensure(t.Context(), true) })
+		synctest.Wait()
+
+		cancelImpatient()
+		err := <-errs
+		require.ErrorIs(t, err, context.Canceled, "the impatient caller returns on its own context")
+		assert.EqualValues(t, 1, s.lists.Load(), "while the first still walks")
+
+		cancelFirst()
+		require.ErrorIs(t, <-errs, context.Canceled, "the first caller's context ended")
+		<-s.listed // the patient caller starts over
+		close(s.release)
+		require.NoError(t, <-errs)
+		wg.Wait()
+		assert.Equal(t, fmt.Sprintf("%024x", 1), jobID)
+		assert.EqualValues(t, 2, s.lists.Load())
+		assert.EqualValues(t, 1, s.creates.Load())
+	})
 }

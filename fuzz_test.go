@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -173,6 +175,113 @@ func FuzzAPIError(f *testing.F) {
 		if secs, err := strconv.Atoi(delay); err == nil && secs > 0 && delay[0] != '+' {
 			if want := min(time.Duration(min(secs, 1<<30))*time.Second, time.Hour); apiErr.RetryAfter < want {
 				t.Fatalf("Retry-After %q gave a wait of %v, want at least %v", retryAfter, apiErr.RetryAfter, want)
+			}
+		}
+	})
+}
+
+// recordingTransport answers every request with a 204 and keeps the URL it was sent to.
+type recordingTransport struct{ sent *url.URL }
+
+func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.sent = req.URL
+	return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+}
+
+func FuzzRequestPath(f *testing.F) {
+	for _, seed := range []string{
+		"/api/atlas/v2/groups", "/api/%2e%2e/%2e%2e/admin", "/api/../admin", "/api/a%2fb", "/api/.%2E/x",
+		"//evil.example.com/api/", "/api/%zz", "/api/x?y#z", "/api/..\\admin", "/api/%2e%2ex/a%3Ab",
+	} {
+		f.Add(seed)
+	}
+	// What Do may say of a refused path: the texts of its refusals, none of which repeats it.
+	var refusals strings.Builder
+	for _, p := range []string{"", "x", "/api/..", "/api/%zz", "/api/%2f"} {
+		refusals.WriteString(checkRequestPath(p).Error())
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		rt := &recordingTransport{}
+		c, err := NewClient(WithBaseURL("https://atlas.invalid"), WithAccessToken("fuzz-token"),
+			WithHTTPClient(&http.Client{Transport: rt}), WithRetry(RetryPolicy{MaxAttempts: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Do(context.Background(), &Request{Method: http.MethodGet, Path: p, Version: "2023-01-01"}, nil)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidArgument) || rt.sent != nil {
+				t.Fatalf("path %q: err %v, sent %v; want a refusal before sending", p, err, rt.sent)
+			}
+			if strings.Contains(err.Error(), p) && !strings.Contains(refusals.String(), p) {
+				t.Fatalf("the refusal of %q repeats it: %v", p, err)
+			}
+			return
+		}
+		// Accepted: sent to the base URL's host, under /api/, with no dot segment, no
+		// backslash and no escaped slash once decoded (net/url decodes Path).
+		sent := rt.sent
+		if sent == nil || sent.Host != "atlas.invalid" || !strings.HasPrefix(sent.Path, "/api/") {
+			t.Fatalf("path %q was sent to %v", p, sent)
+		}
+		for _, seg := range strings.Split(sent.Path, "/") {
+			if seg == "." || seg == ".." || strings.Contains(seg, "\\") {
+				t.Fatalf("path %q was sent as %q, which leaves /api/ once resolved", p, sent.Path)
+			}
+		}
+		if strings.Count(sent.Path, "/") != strings.Count(sent.EscapedPath(), "/") {
+			t.Fatalf("path %q was sent as %q: an escaped slash", p, sent.EscapedPath())
+		}
+	})
+}
+
+// baseURLCanary is put in the user info, query or fragment of a fuzzed base URL.
+const baseURLCanary = "c4n4ry5ecret"
+
+func FuzzBaseURL(f *testing.F) {
+	for _, seed := range []string{
+		"https://cloud.mongodb.com", "http://127.0.0.1:8080/prefix", "https://host/api", "ftp://host",
+		"http://example.com", "https:///p", "https://h:443/a%2Fb", "://x",
+	} {
+		for where := range uint8(6) {
+			f.Add(seed, where)
+		}
+	}
+	f.Fuzz(func(t *testing.T, raw string, where uint8) {
+		if strings.Contains(raw, baseURLCanary) {
+			return
+		}
+		// Put the canary where a credential could hide: user info (as a user, or a password),
+		// the query or the fragment; or nowhere, to fuzz the URL as it is.
+		switch where % 6 {
+		case 1:
+			raw = strings.Replace(raw, "://", "://"+baseURLCanary+"@", 1)
+		case 2:
+			raw = strings.Replace(raw, "://", "://user:"+baseURLCanary+"@", 1)
+		case 3:
+			raw += "?apikey=" + baseURLCanary
+		case 4:
+			raw += "#" + baseURLCanary
+		case 5:
+			raw = strings.Replace(raw, "://", "://"+baseURLCanary+":@", 1)
+		}
+		c, err := NewClient(WithBaseURL(raw), WithAccessToken("fuzz-token"))
+		var texts []string
+		if err != nil {
+			if !errors.Is(err, ErrInvalidArgument) || c != nil {
+				t.Fatalf("base URL %q: client %v, err %v; want only an ErrInvalidArgument", raw, c != nil, err)
+			}
+			texts = []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)}
+		} else {
+			texts = []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c)}
+		}
+		// The canary may show only where it is part of the scheme, host or path.
+		u, perr := url.Parse(raw)
+		if perr == nil && strings.Contains(u.Scheme+"://"+u.Host+u.Path+u.EscapedPath(), baseURLCanary) {
+			return
+		}
+		for _, text := range texts {
+			if strings.Contains(text, baseURLCanary) {
+				t.Fatalf("base URL %q: the user info, query or fragment shows in %q", raw, text)
 			}
 		}
 	})

@@ -57,12 +57,19 @@ func listRequest(path, version string, opts *ListOptions) (*request, error) {
 	return &request{method: http.MethodGet, path: path, query: q, version: version, shape: pageShape}, nil
 }
 
+// maxPages caps the pages one walk fetches: 500,000 items at the API's largest page, 100,000
+// at its default. A list longer than that, or a server that answers every page with new items
+// and a next link, ends the walk with ErrInvalidResponse. It also bounds the ids a walk keeps
+// to know a repeat: about 50 MiB allocated over a walk of 1,000 pages of 500.
+const maxPages = 1_000
+
 // walk yields every item of the pages list returns, starting at opts.PageNum with pages of
 // opts.ItemsPerPage. A page is fetched only when the loop reaches it, and none after the loop
-// breaks. A failed page is yielded once as (nil, err) and ends the walk. A page that starts
-// with the same item as the one before it (a server, or something between, that ignores
-// pageNum) ends the walk with ErrInvalidResponse rather than looping forever; id names an
-// item for that check.
+// breaks. A failed page is yielded once as (nil, err) and ends the walk. A server, or
+// something between, that ignores pageNum or rotates its items cannot keep it walking: a page
+// that repeats an item (id names an item) or holds one without an id ends the walk with
+// ErrInvalidResponse before any of its items is yielded; the walk ends once the items seen
+// cover totalCount, when the server gives one; and it fetches at most maxPages pages.
 func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, list func(context.Context, *ListOptions) (*Page[T], error)) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		// Check the caller's options before defaulting the page: a negative PageNum is an
@@ -80,26 +87,29 @@ func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, lis
 		if perPage == 0 {
 			perPage = defaultItemsPerPage
 		}
-		var previousFirst string
-		for {
+		before := (page.PageNum - 1) * perPage // items on the pages the walk skips
+		seen := make(map[string]struct{})
+		for pages := 1; ; pages++ {
 			p, err := list(ctx, &page)
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			items := p.Results
-			first := firstID(items, id)
-			if first != "" && first == previousFirst {
-				yield(nil, fmt.Errorf("%w: page %d of the list starts as page %d did: the server ignores pageNum", ErrInvalidResponse, page.PageNum, page.PageNum-1))
+			if problem := newItems(p.Results, id, seen); problem != "" {
+				yield(nil, fmt.Errorf("%w: page %d of the list %s", ErrInvalidResponse, page.PageNum, problem))
 				return
 			}
-			previousFirst = first
-			for _, item := range items {
-				if item != nil && !yield(item, nil) {
+			for _, item := range p.Results {
+				if !yield(item, nil) {
 					return
 				}
 			}
-			if !morePages(len(items), perPage, page.PageNum, p.TotalCount, p.Links) {
+			covered := p.TotalCount > 0 && before+len(seen) >= p.TotalCount
+			if covered || !morePages(len(p.Results), perPage, page.PageNum, p.TotalCount, p.Links) {
+				return
+			}
+			if pages == maxPages {
+				yield(nil, fmt.Errorf("%w: the list goes on past %d pages, the most a walk fetches", ErrInvalidResponse, maxPages))
 				return
 			}
 			page.PageNum++
@@ -107,12 +117,20 @@ func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, lis
 	}
 }
 
-// firstID is the id of the first item of a page, "" when it has none.
-func firstID[T any](items []*T, id func(*T) string) string {
-	if len(items) == 0 || items[0] == nil {
-		return ""
+// newItems adds the ids of a page's items to seen. It says what is wrong when an item has no
+// id or was seen before, on this page or an earlier one, and "" when every item is new. The
+// ids are not quoted: they are the server's text.
+func newItems[T any](items []*T, id func(*T) string, seen map[string]struct{}) string {
+	for _, item := range items {
+		if item == nil || id(item) == "" {
+			return "holds an item without an id"
+		}
+		if _, ok := seen[id(item)]; ok {
+			return "repeats an item: the server ignores pageNum, or the list changed during the walk"
+		}
+		seen[id(item)] = struct{}{}
 	}
-	return id(items[0])
+	return ""
 }
 
 // morePages says whether another page follows page pageNum, which held n items: the server's

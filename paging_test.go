@@ -356,25 +356,128 @@ func fakePage(pageNum, size, total int, count bool, links string) string {
 	return doc + "}"
 }
 
-// TestAllEndsWhenTheServerIgnoresPageNum: a server that answers every page with the first,
-// full and without links or count, would otherwise be walked forever.
-func TestAllEndsWhenTheServerIgnoresPageNum(t *testing.T) {
-	t.Parallel()
-	srv := newServer(t)
-	srv.Mux.HandleFunc(exportsPath, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, fakePage(1, 3, 100, false, "none"))
-	})
-	var ids []string
-	var last error
-	for job, err := range newClient(t, srv).Exports.All(t.Context(), testGroupID, testCluster, &atlas.ListOptions{ItemsPerPage: 3}) {
-		if err != nil {
-			last = err
-			continue
-		}
-		ids = append(ids, job.ID)
+// hostilePage is a page a server that does not page properly answers page n with.
+type hostilePage func(n int) string
+
+// jobsPage is a page of the jobs with ids ids, followed by rest (links, totalCount).
+func jobsPage(rest string, ids ...int) string {
+	var results []string
+	for _, i := range ids {
+		results = append(results, fmt.Sprintf(`{"id":"%024x","exportBucketId":%q}`, i, testBucket))
 	}
-	require.ErrorIs(t, last, atlas.ErrInvalidResponse)
-	assert.Contains(t, last.Error(), "page 2 of the list starts as page 1 did")
-	assert.Len(t, ids, 3, "the first page, once")
-	assert.EqualValues(t, 2, srv.Requests())
+	return `{"results":[` + strings.Join(results, ",") + `]` + rest + `}`
+}
+
+const nextLink = `,"links":[{"rel":"next","href":"https://cloud.mongodb.com/next"}]`
+
+// hostilePagers are servers that, paged naively, would be walked forever.
+var hostilePagers = []struct {
+	name     string
+	page     hostilePage
+	requests int // pages fetched before the walk ends
+	yielded  int // items yielded before the error
+}{
+	{"ignores pageNum", func(int) string { return jobsPage("", 0, 1, 2) }, 2, 3},
+	{"ignores pageNum, with a next link", func(int) string { return jobsPage(nextLink, 0, 1, 2) }, 2, 3},
+	{"rotates its items", func(n int) string { return jobsPage(nextLink, n%4, (n+1)%4, (n+2)%4) }, 2, 3},
+	{"alternates two pages", func(n int) string { return jobsPage(nextLink, 3*(n%2), 3*(n%2)+1, 3*(n%2)+2) }, 3, 6},
+	{"repeats an item within a page", func(int) string { return jobsPage(nextLink, 0, 1, 0) }, 1, 0},
+	{"sends items without ids", func(int) string { return `{"results":[{},{},{}]` + nextLink + `}` }, 1, 0},
+	{"sends null items", func(int) string { return `{"results":[null,null,null]` + nextLink + `}` }, 1, 0},
+	{"sends one item without an id", func(n int) string {
+		return strings.Replace(jobsPage(nextLink, 3*n, 3*n+1, 3*n+2), `"id":"000000000000000000000007",`, "", 1)
+	}, 2, 3},
+	{"never stops: new items and a next link on every page", func(n int) string { return jobsPage(nextLink, 3*n, 3*n+1, 3*n+2) }, 1000, 3000},
+}
+
+// TestAllEndsWhenTheServerDoesNotPage: a server that ignores pageNum, rotates its items,
+// alternates pages, sends items without ids or never stops is walked to a bounded number of
+// requests, and the walk ends with ErrInvalidResponse, yielded once after the good items.
+func TestAllEndsWhenTheServerDoesNotPage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range hostilePagers {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			srv.Mux.HandleFunc(exportsPath, func(w http.ResponseWriter, r *http.Request) {
+				n, _ := strconv.Atoi(r.URL.Query().Get("pageNum"))
+				writeJSON(w, http.StatusOK, tc.page(n))
+			})
+			ids := map[string]bool{}
+			var errs []error
+			for job, err := range newClient(t, srv).Exports.All(t.Context(), testGroupID, testCluster, &atlas.ListOptions{ItemsPerPage: 3}) {
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				assert.False(t, ids[job.ID], "no item twice")
+				ids[job.ID] = true
+			}
+			require.Len(t, errs, 1)
+			require.ErrorIs(t, errs[0], atlas.ErrInvalidResponse)
+			assert.Len(t, ids, tc.yielded)
+			assert.EqualValues(t, tc.requests, srv.Requests())
+		})
+	}
+}
+
+// TestAllEndsOnceTotalCountIsCovered: a server that sends a next link on every page is
+// followed only until the items seen cover its totalCount.
+func TestAllEndsOnceTotalCountIsCovered(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		start, total, requests, yielded int
+	}{
+		{1, 7, 3, 9},
+		{1, 6, 2, 6},
+		{2, 7, 2, 6}, // the skipped first page counts
+	} {
+		t.Run(fmt.Sprintf("from page %d of %d items", tc.start, tc.total), func(t *testing.T) {
+			srv := newServer(t)
+			srv.Mux.HandleFunc(exportsPath, func(w http.ResponseWriter, r *http.Request) {
+				n, _ := strconv.Atoi(r.URL.Query().Get("pageNum"))
+				writeJSON(w, http.StatusOK, jobsPage(nextLink+`,"totalCount":`+strconv.Itoa(tc.total), 3*n, 3*n+1, 3*n+2))
+			})
+			n := 0
+			for _, err := range newClient(t, srv).Exports.All(t.Context(), testGroupID, testCluster, &atlas.ListOptions{PageNum: tc.start, ItemsPerPage: 3}) {
+				require.NoError(t, err)
+				n++
+			}
+			assert.Equal(t, tc.yielded, n)
+			assert.EqualValues(t, tc.requests, srv.Requests())
+		})
+	}
+}
+
+// TestEnsureAndLatestEndWhenTheServerDoesNotPage: both walk a list, so both end as All does.
+func TestEnsureAndLatestEndWhenTheServerDoesNotPage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range hostilePagers {
+		if !strings.Contains(tc.page(1), nextLink) {
+			continue // a page shorter than the 500 asked for ends the walk
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			page := func(w http.ResponseWriter, r *http.Request) {
+				n, _ := strconv.Atoi(r.URL.Query().Get("pageNum"))
+				assert.Equal(t, "500", r.URL.Query().Get("itemsPerPage"))
+				writeJSON(w, http.StatusOK, tc.page(n))
+			}
+			srv.Mux.HandleFunc("GET "+exportsPath, page)
+			srv.Mux.HandleFunc("GET "+snapshotsPath, page)
+			c := newClient(t, srv)
+
+			// No job is for this snapshot and bucket, so Ensure walks to the end.
+			job, err := c.Exports.Ensure(t.Context(), testGroupID, testCluster, &atlas.CreateExportJobRequest{SnapshotID: testOtherID, ExportBucketID: testBucket})
+			assert.Nil(t, job)
+			require.ErrorIs(t, err, atlas.ErrInvalidResponse)
+			assert.EqualValues(t, tc.requests, srv.Requests(), "Ensure's requests; no create")
+
+			snap, err := c.Snapshots.Latest(t.Context(), testGroupID, testCluster)
+			assert.Nil(t, snap)
+			require.ErrorIs(t, err, atlas.ErrInvalidResponse)
+			assert.EqualValues(t, 2*tc.requests, srv.Requests(), "Latest's requests")
+		})
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -109,14 +108,8 @@ func (req *Request) build() (*request, error) {
 	default:
 		return nil, invalid("Request.Method", "must be GET, HEAD, PUT, PATCH, DELETE or POST")
 	}
-	u, err := url.Parse(req.Path)
-	switch {
-	case err != nil || u.Scheme != "" || u.Host != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return nil, invalid("Request.Path", "must be a path only, such as /api/atlas/v2/groups/{groupId}/clusters")
-	case !strings.HasPrefix(req.Path, "/api/"):
-		return nil, invalid("Request.Path", "must start with /api/")
-	case strings.Contains("/"+req.Path+"/", "/../") || strings.Contains("/"+req.Path+"/", "/./"):
-		return nil, invalid("Request.Path", "must not hold . or .. segments")
+	if err := checkRequestPath(req.Path); err != nil {
+		return nil, err
 	}
 	if _, err := time.Parse(time.DateOnly, req.Version); err != nil {
 		return nil, invalid("Request.Version", "must be a resource version date such as 2023-01-01")

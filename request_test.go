@@ -50,6 +50,17 @@ func TestDoRefusesABadRequest(t *testing.T) {
 		{"dot-dot at the end", with(func(r *atlas.Request) { r.Path = "/api/atlas/.." }), "Request.Path"},
 		{"dot", with(func(r *atlas.Request) { r.Path = "/api/./atlas" }), "Request.Path"},
 		{"bad escape", with(func(r *atlas.Request) { r.Path = "/api/%zz" }), "Request.Path"},
+		// Escaped dots and slashes: a server or proxy that decodes before resolving the path
+		// would leave /api/ (issue 19).
+		{"escaped dot-dots", with(func(r *atlas.Request) { r.Path = "/api/%2e%2e/%2e%2e/admin" }), "Request.Path"},
+		{"escaped dot-dot in capitals", with(func(r *atlas.Request) { r.Path = "/api/atlas/%2E%2E" }), "Request.Path"},
+		{"half-escaped dot-dot", with(func(r *atlas.Request) { r.Path = "/api/.%2e/admin" }), "Request.Path"},
+		{"escaped dot", with(func(r *atlas.Request) { r.Path = "/api/%2e/atlas" }), "Request.Path"},
+		{"escaped slash", with(func(r *atlas.Request) { r.Path = "/api/..%2fadmin" }), "Request.Path"},
+		{"escaped slash in capitals", with(func(r *atlas.Request) { r.Path = clustersPath + "/a%2Fb" }), "Request.Path"},
+		{"backslash", with(func(r *atlas.Request) { r.Path = "/api/..\\admin" }), "Request.Path"},
+		{"escaped backslash", with(func(r *atlas.Request) { r.Path = "/api/..%5cadmin" }), "Request.Path"},
+		{"an empty fragment", with(func(r *atlas.Request) { r.Path = clustersPath + "#" }), "Request.Path"},
 		{"no version", with(func(r *atlas.Request) { r.Version = "" }), "Request.Version"},
 		{"a media type for a version", with(func(r *atlas.Request) { r.Version = atlas.MediaType }), "Request.Version"},
 		{"short date", with(func(r *atlas.Request) { r.Version = "2023-1-1" }), "Request.Version"},
@@ -66,6 +77,9 @@ func TestDoRefusesABadRequest(t *testing.T) {
 			var argErr *atlas.InvalidArgumentError
 			require.ErrorAs(t, err, &argErr)
 			assert.Equal(t, tt.param, argErr.Name)
+			if tt.param == "Request.Path" && tt.req.Path != "" {
+				assert.NotContains(t, err.Error(), tt.req.Path, "a refused path is not repeated")
+			}
 		})
 	}
 	assert.Zero(t, srv.Requests(), "nothing was sent")
@@ -79,9 +93,9 @@ func TestDoSendsTheRequest(t *testing.T) {
 	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost} {
 		t.Run(method, func(t *testing.T) {
 			srv := newServer(t)
-			srv.Mux.HandleFunc(clustersPath+"/Cluster%2F1", func(w http.ResponseWriter, r *http.Request) {
+			srv.Mux.HandleFunc(clustersPath+"/Cluster%3A1", func(w http.ResponseWriter, r *http.Request) {
 				assert.Equal(t, method, r.Method)
-				assert.Equal(t, clustersPath+"/Cluster%2F1", r.URL.EscapedPath(), "the escaped path as given")
+				assert.Equal(t, clustersPath+"/Cluster%3A1", r.URL.EscapedPath(), "the escaped path as given")
 				assert.Equal(t, "2", r.URL.Query().Get("pageNum"))
 				assert.Equal(t, "a b", r.URL.Query().Get("q"))
 				assert.Equal(t, []string{mediaType}, r.Header.Values("Accept"))
@@ -99,7 +113,7 @@ func TestDoSendsTheRequest(t *testing.T) {
 				w.Header().Set("Content-Type", mediaType)
 				_, _ = io.WriteString(w, `{"ok":true}`)
 			})
-			req := &atlas.Request{Method: method, Path: clustersPath + "/Cluster%2F1", Version: version,
+			req := &atlas.Request{Method: method, Path: clustersPath + "/Cluster%3A1", Version: version,
 				Query: url.Values{"pageNum": {"2"}, "q": {"a b"}}}
 			if method != http.MethodGet && method != http.MethodHead && method != http.MethodDelete {
 				req.Body = body

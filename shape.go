@@ -1,5 +1,7 @@
 package atlas
 
+import "errors"
+
 // shapeLimits bound what decoding a document may build. Decoding allocates per value, not
 // per byte: `{}` is two bytes of body and a whole ExportJob of memory, so a body under the
 // byte cap can still cost gigabytes. Every document of the API is shallow and small, so
@@ -18,9 +20,13 @@ const (
 	// maxDepth is how deeply arrays and objects may nest. The deepest the API's documents go
 	// is a page of jobs with their components: four levels.
 	maxDepth = 32
-	// maxElements caps the array elements of a whole document: 500 results with every array
-	// they hold. Each element costs at most a few dozen bytes once decoded.
-	maxElements = 100_000
+	// maxValues caps the values of a whole document, array elements and object members
+	// alike. Decoding allocates per value, not per byte (an empty object decoded as a member
+	// of a map[string]any costs about 230 bytes), so this is what bounds its memory whatever
+	// the target: at most about 12 MiB. A page of 500 export jobs with every field set, one
+	// component, custom datum and link each, holds 13,006 values (26 a job); the cap leaves
+	// room for jobs with several of each.
+	maxValues = 50_000
 	// maxPageResults is the API's largest page.
 	maxPageResults = 500
 )
@@ -29,22 +35,25 @@ const (
 var pageShape = shapeLimits{maxResults: maxPageResults}
 
 // check scans a document's structure without allocating and refuses it when it nests too
-// deep, holds too many array elements, or is a page with more results than the API sends.
+// deep, holds too many values (array elements and object members), or is a page with more results than the API sends.
 // It does not check that the body is JSON; decoding does, before it allocates anything. For a
 // page it also returns the most elements of any of the page object's arrays, which bounds its
 // results, so that decoding can size them once instead of growing them.
 func (l shapeLimits) check(b []byte) (most int, err error) {
 	var (
-		stack    [maxDepth]byte // 'o' object, 'a' array, 'r' an array of the page object
-		depth    int
-		elements int
-		results  int  // elements of the page's array being read
-		expect   bool // an array was just opened or a comma read: a value may start
+		stack   [maxDepth]byte // 'o' object, 'a' array, 'r' an array of the page object
+		depth   int
+		values  int
+		results int  // elements of the page's array being read
+		expect  bool // a value may start: an array was just opened, or a comma in one or a colon read
 	)
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch c {
-		case ' ', '\t', '\n', '\r', ':':
+		case ' ', '\t', '\n', '\r':
+			continue
+		case ':':
+			expect = true
 			continue
 		case ']', '}':
 			depth = max(depth-1, 0)
@@ -56,12 +65,15 @@ func (l shapeLimits) check(b []byte) (most int, err error) {
 		}
 		if expect {
 			expect = false
-			elements++
-			if stack[depth-1] == 'r' {
+			values++
+			if depth > 0 && stack[depth-1] == 'r' {
 				results++
 				most = max(most, results)
 			}
-			if elements > maxElements || (l.maxResults > 0 && results > l.maxResults) {
+			if values > maxValues {
+				return 0, errTooManyValues
+			}
+			if l.maxResults > 0 && results > l.maxResults {
 				return 0, errTooMany
 			}
 		}
@@ -89,6 +101,9 @@ func (l shapeLimits) check(b []byte) (most int, err error) {
 	}
 	return most, nil
 }
+
+// errTooManyValues is a document with more values than maxValues.
+var errTooManyValues = errors.New("the document holds more values than the API ever sends")
 
 // stringEnd returns the index of the quote that closes the string opening at b[start], or
 // len(b) when it is not closed. It steps over each escape, so an escaped quote is not taken

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -35,11 +36,15 @@ func TestShapeLimits(t *testing.T) {
 		{"deep after shallow siblings", shapeLimits{}, `[` + repeated(nested(maxDepth-1), 50) + `,` + nested(maxDepth) + `]`, errTooDeep},
 		{"brackets in strings", shapeLimits{}, `["` + strings.Repeat("[{", 100) + `"]`, nil},
 		{"escaped quotes in strings", shapeLimits{}, `["\"` + strings.Repeat("[", 100) + `\\", "\\\"]"]`, nil},
-		{"as many elements as allowed", shapeLimits{}, "[" + repeated("1", maxElements) + "]", nil},
-		{"one element more", shapeLimits{}, "[" + repeated("1", maxElements+1) + "]", errTooMany},
-		{"elements of every array count", shapeLimits{}, "[" + repeated("[1,2]", maxElements/3+1) + "]", errTooMany},
-		{"empty arrays hold nothing", shapeLimits{}, "[" + repeated("[ ]", maxElements/2) + "]", nil},
-		{"object members are not elements", shapeLimits{}, "{" + repeated(`"a":1`, maxElements+1) + "}", nil},
+		{"as many elements as allowed", shapeLimits{}, "[" + repeated("1", maxValues) + "]", nil},
+		{"one element more", shapeLimits{}, "[" + repeated("1", maxValues+1) + "]", errTooManyValues},
+		{"elements of every array count", shapeLimits{}, "[" + repeated("[1,2]", maxValues/3+1) + "]", errTooManyValues},
+		{"empty arrays hold nothing", shapeLimits{}, "[" + repeated("[ ]", maxValues/2) + "]", nil},
+		{"as many members as allowed", shapeLimits{}, "{" + repeated(`"a" : 1`, maxValues) + "}", nil},
+		{"one member more", shapeLimits{}, "{" + repeated(`"a":1`, maxValues+1) + "}", errTooManyValues},
+		{"members of empty objects", shapeLimits{}, "{" + repeated(`"k":{}`, maxValues+1) + "}", errTooManyValues},
+		{"members and elements count alike", shapeLimits{}, `{"a":[` + repeated(`{"b":1}`, maxValues/2) + `]}`, errTooManyValues},
+		{"keys are not values", shapeLimits{}, "[" + repeated(`{"a":1,"b":2}`, maxValues/3) + "]", nil},
 		{"a full page", pageShape, `{"results":[` + repeated("{}", maxPageResults) + `],"totalCount":1}`, nil},
 		{"a page too long", pageShape, `{"results":[` + repeated("{}", maxPageResults+1) + `]}`, errTooMany},
 		// encoding/json matches keys case-insensitively and unescapes them: any array of the
@@ -62,12 +67,14 @@ func TestShapeLimits(t *testing.T) {
 }
 
 // jsonShape measures a valid document with encoding/json's own tokenizer: its depth, its
-// array elements, and the longest array directly in a top-level object.
-func jsonShape(doc []byte) (depth, elements, topArray int) {
+// values (array elements and object members), and the longest array directly in a top-level
+// object.
+func jsonShape(doc []byte) (depth, values, topArray int) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	type frame struct {
 		delim json.Delim
-		n     int
+		n     int  // elements of an array
+		key   bool // an object's next token is a key
 	}
 	var stack []frame
 	for {
@@ -75,15 +82,21 @@ func jsonShape(doc []byte) (depth, elements, topArray int) {
 		if err != nil {
 			return
 		}
-		if len(stack) > 0 && stack[len(stack)-1].delim == '[' {
-			if d, ok := tok.(json.Delim); !ok || d == '[' || d == '{' {
-				stack[len(stack)-1].n++
-				elements++
+		if d, ok := tok.(json.Delim); len(stack) > 0 && (!ok || d == '[' || d == '{') {
+			switch top := &stack[len(stack)-1]; {
+			case top.delim == '[':
+				top.n++
+				values++
+			case top.key:
+				top.key = false
+			default:
+				top.key = true
+				values++
 			}
 		}
 		switch tok {
 		case json.Delim('['), json.Delim('{'):
-			stack = append(stack, frame{delim: tok.(json.Delim)})
+			stack = append(stack, frame{delim: tok.(json.Delim), key: tok == json.Delim('{')})
 			depth = max(depth, len(stack))
 		case json.Delim(']'), json.Delim('}'):
 			top := stack[len(stack)-1]
@@ -104,14 +117,14 @@ func FuzzShapeCheck(f *testing.F) {
 		if !json.Valid(doc) {
 			return
 		}
-		depth, elements, topArray := jsonShape(doc)
+		depth, values, topArray := jsonShape(doc)
 		_, err := shapeLimits{}.check(doc)
-		require.Equal(t, depth <= maxDepth && elements <= maxElements, err == nil, "depth %d, %d elements: %v", depth, elements, err)
+		require.Equal(t, depth <= maxDepth && values <= maxValues, err == nil, "depth %d, %d values: %v", depth, values, err)
 		if errors.Is(err, errTooDeep) {
 			require.Greater(t, depth, maxDepth)
 		}
-		if errors.Is(err, errTooMany) {
-			require.Greater(t, elements, maxElements)
+		if errors.Is(err, errTooManyValues) {
+			require.Greater(t, values, maxValues)
 		}
 		require.Equal(t, err == nil && topArray <= maxPageResults, page == nil, "longest top-level array %d: %v", topArray, page)
 		if page == nil {
@@ -137,6 +150,33 @@ func listJobs(c *Client) (bool, error) {
 	return page != nil, err
 }
 
+// doUntyped and doAny are Client.Do into the untyped targets a caller of an operation the
+// services do not cover would use.
+func doUntyped(c *Client) (bool, error) {
+	var out map[string]any
+	err := c.Do(context.Background(), &Request{Method: "GET", Path: "/api/atlas/v2", Version: "2023-01-01"}, &out)
+	return out != nil, err
+}
+
+func doAny(c *Client) (bool, error) {
+	var out any
+	err := c.Do(context.Background(), &Request{Method: "GET", Path: "/api/atlas/v2", Version: "2023-01-01"}, &out)
+	return out != nil, err
+}
+
+// members is an object of n members named k0, k1, ..., each holding value.
+func members(n int, value string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"k` + strconv.Itoa(i) + `":` + value)
+	}
+	return b.String() + "}"
+}
+
 func getSnapshot(c *Client) (bool, error) {
 	snap, err := c.Snapshots.Get(context.Background(), cannedGroupID, cannedCluster, cannedExportID)
 	return snap != nil, err
@@ -158,9 +198,16 @@ func TestHostileShapesAreRefusedWithBoundedMemory(t *testing.T) {
 		{"a job with endless components", job + `"components":[` + repeated("{}", n) + `]}`, getJob},
 		{"deep nesting in an unknown field", job + `"x":` + nested(1000) + `}`, getJob},
 		{"short strings in an unknown field", job + `"x":[` + repeated(`"a"`, n) + `]}`, getJob},
-		{"components, then a number no job holds", job + `"components":[` + repeated(`{"exportId":"a","replicaSetName":"b"}`, maxElements-1) + `],"exportStatus":{"totalCollections":1.5}}`, getJob},
-		{"custom data, then a key sent twice", job + `"customData":[` + repeated(`{"key":"k","value":"v"}`, maxElements-1) + `],"id":"x"}`, getJob},
+		{"components, then a number no job holds", job + `"components":[` + repeated(`{"exportId":"a","replicaSetName":"b"}`, (maxValues-20)/3) + `],"exportStatus":{"totalCollections":1.5}}`, getJob},
+		{"custom data, then a key sent twice", job + `"customData":[` + repeated(`{"key":"k","value":"v"}`, (maxValues-20)/3) + `],"id":"x"}`, getJob},
 		{"short strings in a snapshot", `{"id":"` + cannedExportID + `","copyRegions":[` + repeated(`"a"`, n) + `]}`, getSnapshot},
+		// An object of empty objects costs a map each; typed or untyped, every member counts.
+		{"8 MiB of empty objects, untyped", members(8<<20/13, "{}"), doUntyped},
+		{"8 MiB of empty objects, any", members(8<<20/13, "{}"), doAny},
+		{"30 MiB of empty objects, untyped", members(30<<20/13, "{}"), doUntyped},
+		{"30 MiB of empty objects, any", members(30<<20/13, "{}"), doAny},
+		{"members of a snapshot's unknown field", `{"id":"` + cannedExportID + `","x":` + members(n/4, "{}") + `}`, getSnapshot},
+		{"one member too many", members(maxValues+1, "{}"), doUntyped},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			require.Less(t, len(tt.body), MaxResponseBytes)
@@ -170,6 +217,30 @@ func TestHostileShapesAreRefusedWithBoundedMemory(t *testing.T) {
 			alloc := allocatedBy(func() { got, err = tt.call(c) })
 			assert.False(t, got)
 			require.ErrorIs(t, err, ErrInvalidResponse)
+			bound := 2*uint64(len(tt.body)) + 16<<20
+			t.Logf("a %.1f MiB body: allocated %.1f MiB, bound %.1f MiB", float64(len(tt.body))/(1<<20), float64(alloc)/(1<<20), float64(bound)/(1<<20))
+			assert.LessOrEqual(t, alloc, bound)
+		})
+	}
+}
+
+// TestTheLargestAcceptedShapesKeepToTheBound decodes, untyped, the costliest documents the
+// shape check lets through: as many values as it allows, in the forms that cost most.
+func TestTheLargestAcceptedShapesKeepToTheBound(t *testing.T) {
+	for _, tt := range []hostile{
+		{"members holding empty objects", members(maxValues, "{}"), doUntyped},
+		{"members holding empty arrays", members(maxValues, "[]"), doAny},
+		{"members holding empty strings", members(maxValues, `""`), doUntyped},
+		{"an array of empty objects", "[" + repeated("{}", maxValues) + "]", doAny},
+		{"objects of one member", "[" + repeated(`{"a":{}}`, maxValues/2) + "]", doAny},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cannedClient(t, cannedTransport{status: 200, body: []byte(tt.body)})
+			var got bool
+			var err error
+			alloc := allocatedBy(func() { got, err = tt.call(c) })
+			require.NoError(t, err)
+			assert.True(t, got)
 			bound := 2*uint64(len(tt.body)) + 16<<20
 			t.Logf("a %.1f MiB body: allocated %.1f MiB, bound %.1f MiB", float64(len(tt.body))/(1<<20), float64(alloc)/(1<<20), float64(bound)/(1<<20))
 			assert.LessOrEqual(t, alloc, bound)

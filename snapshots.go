@@ -132,7 +132,9 @@ func (s *SnapshotsService) Take(ctx context.Context, groupID, clusterName string
 
 // Latest returns the newest completed snapshot of a replica set: the one a nightly export
 // wants. It walks the cluster's snapshots (one request per page of 500) and picks the
-// completed one with the latest CreatedAt. A cluster without one is ErrNotFound.
+// completed one with the latest CreatedAt. A cluster without one is ErrNotFound. It ends as
+// All does against a server that does not page properly: ErrInvalidResponse, after at most
+// 1,000 page requests.
 func (s *SnapshotsService) Latest(ctx context.Context, groupID, clusterName string) (*Snapshot, error) {
 	var latest *Snapshot
 	for snap, err := range s.All(ctx, groupID, clusterName, &ListOptions{ItemsPerPage: maxPageResults}) {
@@ -178,14 +180,11 @@ type SnapshotWaitOptions struct {
 // off and ends as ExportsService.Wait does, and returns the snapshot as last seen with the
 // error when a poll fails, the context ends or MaxWait passes.
 func (s *SnapshotsService) Wait(ctx context.Context, groupID, clusterName, snapshotID string, opts *SnapshotWaitOptions) (*Snapshot, error) {
-	if err := checkContext(ctx); err != nil {
-		return nil, err
-	}
 	o := SnapshotWaitOptions{}
 	if opts != nil {
 		o = *opts
 	}
-	iv, err := checkIntervals(o.PollInterval, o.MaxInterval, o.MaxWait)
+	iv, err := checkWait(ctx, groupID, clusterName, "snapshotID", snapshotID, o.PollInterval, o.MaxInterval, o.MaxWait)
 	if err != nil {
 		return nil, err
 	}

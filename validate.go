@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // checkContext refuses a nil context before anything uses it.
@@ -38,6 +39,32 @@ func checkClusterName(name string) error {
 		ok := '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' && i > 0
 		if !ok {
 			return invalid("clusterName", fmt.Sprintf("must match ^[a-zA-Z0-9][a-zA-Z0-9-]*$, got a disallowed character at position %d", i+1))
+		}
+	}
+	return nil
+}
+
+// checkRequestPath checks Client.Do's Request.Path: an escaped path only, under /api/, whose
+// segments, once decoded, are neither . nor .. and hold no / or \. A server, or a proxy
+// before it, that decodes %2e%2e or %2f before resolving the path would otherwise take
+// /api/%2e%2e/admin outside /api/. The errors never repeat the path, in case a caller passed a
+// secret in its place.
+func checkRequestPath(p string) error {
+	u, err := url.Parse(p)
+	switch {
+	case err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || strings.ContainsAny(p, "?#"):
+		return invalid("Request.Path", "must be an escaped path only, without a scheme, host, query or fragment")
+	case !strings.HasPrefix(p, "/api/"):
+		return invalid("Request.Path", "must start with /api/")
+	}
+	for seg := range strings.SplitSeq(p[len("/api/"):], "/") {
+		switch s, err := url.PathUnescape(seg); {
+		case err != nil:
+			return invalid("Request.Path", "holds a malformed %-escape")
+		case s == "." || s == "..":
+			return invalid("Request.Path", "must not hold . or .. segments, escaped or not")
+		case strings.ContainsAny(s, "/\\"):
+			return invalid("Request.Path", "must not hold an escaped / (%2F) or a \\ in a segment")
 		}
 	}
 	return nil

@@ -30,6 +30,20 @@ type pollIntervals struct {
 	poll, max, maxWait time.Duration
 }
 
+// checkWait checks every argument of a Wait before anything else happens: the context, the
+// group, the cluster, the id of the thing waited for (idName names it) and the options. So a
+// refused argument is always ErrInvalidArgument, never a wait that ends with the context and
+// names the refused value.
+func checkWait(ctx context.Context, groupID, clusterName, idName, id string, poll, maxInterval, maxWait time.Duration) (pollIntervals, error) {
+	if err := checkCluster(ctx, groupID, clusterName); err != nil {
+		return pollIntervals{}, err
+	}
+	if err := checkHexID(idName, id); err != nil {
+		return pollIntervals{}, err
+	}
+	return checkIntervals(poll, maxInterval, maxWait)
+}
+
 // checkIntervals refuses negative durations and fills the defaults.
 func checkIntervals(poll, maxInterval, maxWait time.Duration) (pollIntervals, error) {
 	if poll < 0 || maxInterval < 0 || maxWait < 0 {

@@ -7,6 +7,7 @@ package atlas_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -278,6 +279,8 @@ func TestWaitReturnsAFailedPollsError(t *testing.T) {
 func TestWaitRefusesBadOptionsWithoutARequest(t *testing.T) {
 	t.Parallel()
 	var nilCtx context.Context
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
 	for _, tc := range []struct {
 		name  string
 		ctx   context.Context
@@ -291,6 +294,11 @@ func TestWaitRefusesBadOptionsWithoutARequest(t *testing.T) {
 		{"negative cap", t.Context(), testExportID, waitOpts{max: -time.Second}, "WaitOptions"},
 		{"negative MaxWait", t.Context(), testExportID, waitOpts{maxWait: -time.Second}, "WaitOptions"},
 		{"cap below the interval", t.Context(), testExportID, waitOpts{poll: time.Minute, max: time.Second}, "WaitOptions"},
+		// The arguments come first: a refused id is not a wait that ended (issue 19).
+		{"bad id, ended context", ended, "0123", waitOpts{}, ""},
+		{"bad id, 1ns MaxWait", t.Context(), "0123", waitOpts{maxWait: time.Nanosecond}, ""},
+		{"a secret for an id, ended context", ended, testToken, waitOpts{maxWait: time.Nanosecond}, ""},
+		{"bad id and bad options", t.Context(), testToken, waitOpts{poll: -time.Second}, ""},
 	} {
 		for _, w := range waiters {
 			t.Run(w.name+"/"+tc.name, func(t *testing.T) {
@@ -302,8 +310,35 @@ func TestWaitRefusesBadOptionsWithoutARequest(t *testing.T) {
 					param = w.idParam
 				}
 				assertNothingSent(t, f, err, param)
+				assert.NotContains(t, err.Error(), tc.id, "a refused id is not repeated")
 			})
 		}
+	}
+}
+
+// TestWaitChecksTheGroupAndClusterFirst: both waiters refuse a bad group or cluster as
+// ErrInvalidArgument, whatever the context and MaxWait, and never repeat it.
+func TestWaitChecksTheGroupAndClusterFirst(t *testing.T) {
+	t.Parallel()
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, tc := range []struct {
+		group, cluster, param string
+	}{
+		{testToken, testCluster, "groupID"},
+		{testGroupID, "bad/" + testToken, "clusterName"},
+	} {
+		t.Run(tc.param, func(t *testing.T) {
+			f := setup(t)
+			job, err := f.client.Exports.Wait(ended, tc.group, tc.cluster, testExportID, &atlas.WaitOptions{MaxWait: time.Nanosecond})
+			assert.Nil(t, job)
+			assertNothingSent(t, f, err, tc.param)
+			assert.NotContains(t, err.Error(), testToken)
+			snap, err := f.client.Snapshots.Wait(ended, tc.group, tc.cluster, testSnapshot, &atlas.SnapshotWaitOptions{MaxWait: time.Nanosecond})
+			assert.Nil(t, snap)
+			assertNothingSent(t, f, err, tc.param)
+			assert.NotContains(t, err.Error(), testToken)
+		})
 	}
 }
 
@@ -387,6 +422,31 @@ func TestExportsWaitEndsWithTheFailureReason(t *testing.T) {
 			assert.Equal(t, 3, polls, "the poll after the failure is the last")
 		})
 	}
+}
+
+// TestExportsWaitFailureTextIsRedactedAndQuoted: a server that echoes the client's
+// credentials, escape sequences and line breaks in a failed job's reason gets none of them
+// into the error's text; the job keeps the reason as sent.
+func TestExportsWaitFailureTextIsRedactedAndQuoted(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	id := f.srv.AddExportJob(testGroupID, testCluster, &atlas.ExportJob{State: atlas.ExportStateInProgress})
+	_, err := f.client.Exports.Get(t.Context(), testGroupID, testCluster, id)
+	require.NoError(t, err)
+	token := strings.TrimPrefix(f.wire.only(t).Header.Get("Authorization"), "Bearer ")
+	require.NotEmpty(t, token)
+	message := "denied for " + token + " / " + f.srv.ClientSecret + "\x1b[2J\x1b]0;owned\x07\r\nlevel=ERROR msg=forged\u009b31m\x7f"
+	f.srv.FailExport(id, atlas.StateReason{ErrorCode: "DENIED\x1b[5m", Message: message})
+
+	job, err := f.client.Exports.Wait(t.Context(), testGroupID, testCluster, id, nil)
+	require.ErrorIs(t, err, atlas.ErrExportFailed)
+	text := err.Error()
+	for _, leak := range []string{token, f.srv.ClientSecret, "\x1b", "\r", "\n", "\x07", "\u009b", "\x7f"} {
+		assert.NotContains(t, text, leak)
+	}
+	assert.Contains(t, text, `denied for [redacted] / [redacted]\x1b[2J`, "the reason, redacted and quoted")
+	assert.Contains(t, text, `("DENIED\x1b[5m")`)
+	assert.Equal(t, message, job.StateReason.Message, "the job keeps what the server sent")
 }
 
 func TestSnapshotsWaitEndsFailed(t *testing.T) {
