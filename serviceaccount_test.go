@@ -88,10 +88,9 @@ func (ts *tokenServer) wrap(next http.Handler) http.Handler {
 // token clock is the same one.
 func saFake(t *testing.T, opts ...atlastest.Option) (*atlastest.Server, *atlas.Client, *atlastest.Clock) {
 	t.Helper()
-	clock := atlastest.NewClock(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
+	clock := atlastest.NewClock(time.Now())
 	srv := authFake(t, append([]atlastest.Option{atlastest.WithClock(clock.Now)}, opts...)...)
-	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, testSecret))
-	atlas.SetTokenClock(c, clock.Now)
+	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, testSecret), atlas.WithClock(clock.Now))
 	return srv, c, clock
 }
 
@@ -226,9 +225,8 @@ func TestServiceAccountTokenWithoutALifetimeIsKept(t *testing.T) {
 			srv := newServer(t)
 			ts := newTokenServer(t, srv, expiresIn)
 			srv.Mux.Handle(jobPath, ts.wrap(http.HandlerFunc(serveJob)))
-			c := newClient(t, srv, atlas.WithServiceAccount(testClientID, testSecret))
 			clock := atlastest.NewClock(time.Now())
-			atlas.SetTokenClock(c, clock.Now)
+			c := newClient(t, srv, atlas.WithServiceAccount(testClientID, testSecret), atlas.WithClock(clock.Now))
 			for range 100 {
 				require.NoError(t, getTestJob(t.Context(), c))
 			}
@@ -246,8 +244,7 @@ func TestServiceAccountRefusedGrantFailsFast(t *testing.T) {
 	t.Parallel()
 	srv, _, clock := saFake(t)
 	const wrongSecret = "canary-wrong-secret-a4d9"
-	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, wrongSecret))
-	atlas.SetTokenClock(c, clock.Now)
+	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, wrongSecret), atlas.WithClock(clock.Now))
 
 	err := getTestJob(t.Context(), c)
 	var grantErr *atlas.GrantError
