@@ -127,7 +127,6 @@ type tokenCall struct {
 	tok    *bearer
 	expiry time.Time
 	err    error
-	stale  bool // set by a serviceAccount whose clock says the token is already due for renewal
 }
 
 // startCall starts fetch in a goroutine; after sees the result before any waiter does.

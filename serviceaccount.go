@@ -122,46 +122,33 @@ func (f tokenFunc) Token() (*oauth2.Token, error) { return f() }
 // token returns the token to send now: the reuse source's latest until its renewal time,
 // else its next answer, fetched in one goroutine shared by every caller waiting for it.
 func (s *serviceAccount) token(ctx context.Context) (*bearer, error) {
-	for range 2 {
-		st := s.st.get()
-		st.mu.Lock()
-		if st.last != nil && s.now().Before(st.renew) {
+	st := s.st.get()
+	st.mu.Lock()
+	if st.last != nil {
+		if s.now().Before(st.renew) {
 			b := st.last
 			st.mu.Unlock()
 			return b, nil
 		}
-		call := st.call
-		if call == nil {
-			reuse := st.reuse
-			call = startCall(reuse.Token, func(c *tokenCall) { s.finish(reuse, c) })
-			st.call = call
-		}
-		st.mu.Unlock()
-		tok, err := call.wait(ctx)
-		if err != nil || !call.stale {
-			return tok, err
-		}
+		// Due for renewal. The reuse source would say so too, but by the wall clock, which a
+		// test's clock may run ahead of: the client's clock decides, dropping the token.
+		st.reuse, st.last = s.newReuse(), nil
 	}
-	// The clock runs past the reuse source's notion of time (a test's clock): one more try
-	// granted a token that is due for renewal at once, which is still a token.
-	return nil, &GrantError{Err: fmt.Errorf("%w: the granted token is already due for renewal", ErrInvalidResponse)}
-}
-
-// finish keeps the reuse source's answer for the callers that follow. A token due for renewal
-// by the client's clock (which only a test's clock makes possible) is dropped instead.
-func (s *serviceAccount) finish(reuse oauth2.TokenSource, c *tokenCall) {
-	st := s.st.get()
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.call = nil
-	if c.err != nil || st.reuse != reuse {
-		return
+	call := st.call
+	if call == nil {
+		reuse := st.reuse
+		call = startCall(reuse.Token, func(c *tokenCall) {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			st.call = nil
+			if c.err == nil && st.reuse == reuse { // else dropped meanwhile
+				st.last, st.renew = c.tok, c.expiry
+			}
+		})
+		st.call = call
 	}
-	if !s.now().Before(c.expiry) {
-		st.reuse, st.last, c.stale = s.newReuse(), nil, true
-		return
-	}
-	st.last, st.renew = c.tok, c.expiry
+	st.mu.Unlock()
+	return call.wait(ctx)
 }
 
 // refused drops tok when it is the current token and has been in use for minGrantInterval: a
