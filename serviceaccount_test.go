@@ -498,3 +498,18 @@ func TestServiceAccountHostileTokenAnswersAreBounded(t *testing.T) {
 		})
 	}
 }
+
+// A token endpoint that redirects: the grant fails with ErrRedirect, shown without the raw
+// URL that net/http's *url.Error carries, and without the redirect's query.
+func TestServiceAccountGrantRedirectShowsNoRawURL(t *testing.T) {
+	t.Parallel()
+	srv, c, _ := saFake(t)
+	const canary = "canary-query-secret-0d4e"
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteToken, Status: http.StatusFound,
+		Header: http.Header{"Location": {srv.URL + "/elsewhere?apikey=" + canary}}})
+	err := getTestJob(t.Context(), c)
+	require.ErrorIs(t, err, atlas.ErrRedirect)
+	require.ErrorAs(t, err, new(*atlas.GrantError))
+	assertNoSecret(t, err, canary, `Post "`, testSecret)
+	assert.Equal(t, 1, srv.Requests(atlastest.RouteToken))
+}
