@@ -67,13 +67,13 @@ func TestAuthSendsAClone(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rec := &recorder{refuse: tt.refuse}
 			auth := &bearerAuth{base: rec, tokens: tt.tokens(rec)}
-			if sa, ok := auth.tokens.(*serviceAccount); ok {
-				_, err := sa.token(t.Context())
-				require.NoError(t, err)
-				mu.Lock()
-				now = now.Add(minGrantInterval) // the 401 is for a token old enough to drop
-				mu.Unlock()
-			}
+			// The first token is taken (the service account grants it), then the clock moves,
+			// so that the 401 is for a token old enough to drop.
+			_, err := auth.tokens.token(t.Context())
+			require.NoError(t, err)
+			mu.Lock()
+			now = now.Add(minGrantInterval)
+			mu.Unlock()
 			orig, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://127.0.0.1:1/api/atlas/v2/x",
 				strings.NewReader(`{"a":1}`))
 			require.NoError(t, err)
