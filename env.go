@@ -25,8 +25,10 @@ const (
 	EnvAccessToken = "MONGODB_ATLAS_ACCESS_TOKEN"
 	// EnvBaseURL is the API's address, https://cloud.mongodb.com when unset.
 	EnvBaseURL = "MONGODB_ATLAS_BASE_URL"
-	// EnvTokenCache configures the token cache a service-account client shares with other
-	// processes.
+	// EnvTokenCache is a directory where service-account tokens are shared by the runs of one
+	// machine (NewFileTokenCache, WithTokenCache); unset or empty means no cache. Opt in: the
+	// cache keeps a live token on disk for up to an hour (a 0600 file) instead of granting one per
+	// run; see docs/tokens.md.
 	EnvTokenCache = "MONGODB_ATLAS_TOKEN_CACHE"
 
 	envCredentialList = EnvClientID + "/" + EnvClientSecret + ", " + EnvPublicAPIKey + "/" + EnvPrivateAPIKey +
@@ -37,7 +39,8 @@ const (
 // provider read it: a service account (MONGODB_ATLAS_CLIENT_ID and _CLIENT_SECRET), an API key
 // for digest (MONGODB_ATLAS_PUBLIC_API_KEY and _PRIVATE_API_KEY, or MONGODB_ATLAS_PUBLIC_KEY
 // and _PRIVATE_KEY), or a bearer token (MONGODB_ATLAS_ACCESS_TOKEN), and the base URL from
-// MONGODB_ATLAS_BASE_URL when set. An empty variable counts as unset.
+// MONGODB_ATLAS_BASE_URL when set, and a token cache in the directory MONGODB_ATLAS_TOKEN_CACHE
+// names when set (see EnvTokenCache). An empty variable counts as unset.
 //
 // Exactly one credential must be complete. None, half a pair, or two different ones are an
 // error wrapping ErrInvalidArgument that names the variables, never their values; both API
@@ -103,6 +106,13 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 	}
 	if base := os.Getenv(EnvBaseURL); base != "" {
 		found = append(found, WithBaseURL(base))
+	}
+	if dir := os.Getenv(EnvTokenCache); dir != "" {
+		cache, err := NewFileTokenCache(dir)
+		if err != nil {
+			return nil, invalid("environment", EnvTokenCache+": "+strings.TrimPrefix(err.Error(), "atlas: "))
+		}
+		found = append(found, WithTokenCache(cache))
 	}
 	return NewClient(append(found, opts...)...)
 }

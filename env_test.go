@@ -3,6 +3,7 @@ package atlas_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -207,4 +208,32 @@ func TestNewClientFromEnvHalfPairNamesTheOtherSpelling(t *testing.T) {
 	assert.Contains(t, err.Error(), atlas.EnvPrivateAPIKey+" is set but "+atlas.EnvPublicAPIKey+" is not")
 	assert.Contains(t, err.Error(), atlas.EnvPublicKey+" and "+atlas.EnvPrivateKey+" are both set")
 	assertNoSecret(t, err, envPublic, envKey)
+}
+
+// MONGODB_ATLAS_TOKEN_CACHE names a directory whose file cache the runs of a machine share:
+// two clients from the environment, one grant.
+func TestNewClientFromEnvTokenCache(t *testing.T) {
+	srv := authFake(t)
+	dir := filepath.Join(t.TempDir(), "tokens")
+	setEnv(t, map[string]string{atlas.EnvClientID: testClientID, atlas.EnvClientSecret: testSecret,
+		atlas.EnvBaseURL: srv.URL, atlas.EnvTokenCache: dir})
+	for range 2 {
+		c, err := atlas.NewClientFromEnv()
+		require.NoError(t, err)
+		require.NoError(t, getTestJob(t.Context(), c))
+		require.NoError(t, c.Close(t.Context()))
+	}
+	assert.Equal(t, 1, srv.TokenGrants())
+	assert.Zero(t, srv.TokenRevocations(), "the shared token stays live")
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.NotEmpty(t, files)
+
+	notADir := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(notADir, nil, 0o600))
+	t.Setenv(atlas.EnvTokenCache, notADir)
+	_, err = atlas.NewClientFromEnv()
+	require.ErrorIs(t, err, atlas.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), atlas.EnvTokenCache)
+	assertNoSecret(t, err, testSecret)
 }
