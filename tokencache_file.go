@@ -90,8 +90,9 @@ func (c *fileTokenCache) Load(ctx context.Context, key string) (*CachedToken, er
 	if err != nil {
 		return nil, err
 	}
-	// Lstat, open, then compare the opened file with what Lstat saw: a symlink is refused
-	// without following it, and a file swapped in between the two is caught by SameFile.
+	// Lstat refuses a symlink without following it; the open does not follow one either
+	// (O_NOFOLLOW, and O_NONBLOCK so that a FIFO cannot hang it), and what was opened is checked
+	// again, so a file swapped in between the two is judged by itself.
 	lfi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -102,7 +103,7 @@ func (c *fileTokenCache) Load(ctx context.Context, key string) (*CachedToken, er
 	if !lfi.Mode().IsRegular() || untrustedFile(lfi) != "" {
 		return nil, nil
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -114,7 +115,7 @@ func (c *fileTokenCache) Load(ctx context.Context, key string) (*CachedToken, er
 	if err != nil {
 		return nil, fmt.Errorf("atlas: token cache: %w", err)
 	}
-	if !os.SameFile(lfi, fi) {
+	if !fi.Mode().IsRegular() || untrustedFile(fi) != "" {
 		return nil, nil
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxCacheFile+1))

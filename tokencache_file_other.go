@@ -10,3 +10,6 @@ func untrustedDir(fs.FileInfo) string { return "" }
 
 // untrustedFile trusts every regular file where Unix modes and owners do not apply.
 func untrustedFile(fs.FileInfo) string { return "" }
+
+// openNoFollow is nothing where O_NOFOLLOW does not exist; Load's Lstat refuses a symlink.
+const openNoFollow = 0
