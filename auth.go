@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -42,8 +43,10 @@ type credentials struct {
 	kinds       []authKind
 	accessToken sealed[string]
 	tokenSource sealed[oauth2.TokenSource]
-	user        string         // client ID or public key
-	password    sealed[string] // client secret or private key
+	user        string           // client ID or public key
+	password    sealed[string]   // client secret or private key
+	cache       TokenCache       // WithTokenCache's, for a service account
+	now         func() time.Time // the service account's clock; time.Now unless a test sets one
 }
 
 // bearer is a token with its Authorization header value, built once per token: requests
@@ -75,10 +78,8 @@ func (t staticToken) token(context.Context) (*bearer, error) { return t.b.get(),
 func (t staticToken) refused(string) bool                    { return false }
 func (t staticToken) current() string                        { return t.b.get().token }
 
-// userTokenSource adapts a caller's oauth2.TokenSource, whose Token takes no context. One
-// Token call at a time runs in its own goroutine, shared by every caller waiting for it; a
-// caller whose context ends returns at once, and the call goes on until Token returns, its
-// result then handed to whoever waits or dropped.
+// userTokenSource adapts a caller's oauth2.TokenSource, whose Token takes no context: one
+// Token call at a time, shared by every caller waiting for it (see tokenCall).
 type userTokenSource struct {
 	src  sealed[oauth2.TokenSource] // the caller's source holds tokens reflection could reach
 	mu   sync.Mutex
@@ -86,48 +87,24 @@ type userTokenSource struct {
 	last sealed[*bearer]
 }
 
-// tokenCall is one Token call of a userTokenSource.
-type tokenCall struct {
-	done chan struct{} // closed when tok and err are set
-	tok  *bearer
-	err  error
-}
-
 func (u *userTokenSource) token(ctx context.Context) (*bearer, error) {
 	u.mu.Lock()
 	call := u.call
 	if call == nil {
-		call = &tokenCall{done: make(chan struct{})}
+		call = startCall(u.src.get().Token, func(call *tokenCall) {
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			u.call = nil
+			if call.err != nil {
+				call.err = fmt.Errorf("token source: %w", call.err)
+			} else {
+				u.last = seal(call.tok)
+			}
+		})
 		u.call = call
-		go u.run(call)
 	}
 	u.mu.Unlock()
-	select {
-	case <-call.done:
-		return call.tok, call.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// run makes one Token call and hands its result to the callers waiting for it.
-func (u *userTokenSource) run(call *tokenCall) {
-	tok, err := u.src.get().Token()
-	switch {
-	case err != nil:
-		call.err = fmt.Errorf("token source: %w", err)
-	case tok == nil || tok.AccessToken == "":
-		call.err = errors.New("token source returned an empty token")
-	default:
-		call.tok = newBearer(tok.AccessToken)
-	}
-	u.mu.Lock()
-	u.call = nil
-	if call.tok != nil {
-		u.last = seal(call.tok)
-	}
-	u.mu.Unlock()
-	close(call.done)
+	return call.wait(ctx)
 }
 
 func (u *userTokenSource) refused(string) bool { return false }
@@ -141,23 +118,65 @@ func (u *userTokenSource) current() string {
 	return u.last.get().token
 }
 
+// tokenCall is one Token call of an oauth2.TokenSource. Token takes no context, so the call
+// runs in a goroutine of its own, shared by every caller waiting for it, each as long as its
+// own context allows: a caller whose context ends returns at once, and the call goes on until
+// Token returns, its result kept for the callers that follow.
+type tokenCall struct {
+	done   chan struct{} // closed once the fields below are set
+	tok    *bearer
+	expiry time.Time
+	err    error
+}
+
+// startCall starts fetch in a goroutine; after sees the result before any waiter does.
+func startCall(fetch func() (*oauth2.Token, error), after func(*tokenCall)) *tokenCall {
+	call := &tokenCall{done: make(chan struct{})}
+	go func() {
+		defer close(call.done)
+		tok, err := fetch()
+		switch {
+		case err != nil:
+			call.err = err
+		case tok == nil || tok.AccessToken == "":
+			call.err = errors.New("token source returned an empty token")
+		default:
+			call.tok, call.expiry = newBearer(tok.AccessToken), tok.Expiry
+		}
+		after(call)
+	}()
+	return call
+}
+
+// wait returns the call's result, or ctx's error if ctx ends first.
+func (call *tokenCall) wait(ctx context.Context) (*bearer, error) {
+	select {
+	case <-call.done:
+		return call.tok, call.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // bearerAuth sends requests with "Authorization: Bearer" and recovers from a refused token
-// when its provider can: the request is repeated once with a new token. It sets the header
-// on the request it is given, which do builds afresh for every attempt and never reuses.
+// when its provider can: the request is repeated once with a new token. As net/http's
+// RoundTripper contract asks, it sends a clone with the header set and never modifies the
+// request it is given.
 type bearerAuth struct {
 	base   http.RoundTripper
 	tokens tokenProvider
 }
 
-// RoundTrip implements http.RoundTripper for requests built by do.
+// RoundTrip implements http.RoundTripper.
 func (a *bearerAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok, err := a.tokens.token(req.Context())
 	if err != nil {
 		closeRequestBody(req)
 		return nil, err
 	}
-	req.Header["Authorization"] = tok.header
-	resp, err := a.base.RoundTrip(req)
+	first := req.Clone(req.Context())
+	first.Header["Authorization"] = tok.header
+	resp, err := a.base.RoundTrip(first)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || !a.tokens.refused(tok.token) {
 		return resp, err
 	}
@@ -173,6 +192,9 @@ func (a *bearerAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	again.Header["Authorization"] = tok.header
 	return a.base.RoundTrip(again)
 }
+
+// CloseIdleConnections closes the idle connections of the transport beneath.
+func (a *bearerAuth) CloseIdleConnections() { closeIdle(a.base) }
 
 // replayable returns a copy of req that can be sent again, with a fresh body.
 func replayable(req *http.Request) (*http.Request, bool) {

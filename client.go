@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -53,6 +54,8 @@ type Client struct {
 	buffers   *bodyBuffers
 	sleep     func(ctx context.Context, d time.Duration) error
 	jitter    func(n time.Duration) time.Duration
+	closed    *atomic.Bool                    // a pointer: Format takes a Client by value
+	close     func(ctx context.Context) error // the auth's part of Close
 }
 
 // Format prints a Client without any credential, whatever the verb: only its base URL and
@@ -103,6 +106,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		buffers: &bodyBuffers{},
 		sleep:   sleepContext,
 		jitter:  randomJitter,
+		closed:  new(atomic.Bool),
 	}
 	transport := http.RoundTripper(newDefaultTransport())
 	if hc := s.httpClient; hc != nil {
@@ -129,17 +133,21 @@ func (c *Client) authenticate(creds credentials, base http.RoundTripper) (http.R
 	password := creds.password
 	switch c.auth {
 	case authAccessToken:
+		c.close = closeIdleOf(base)
 		tokens := staticToken{b: seal(newBearer(creds.accessToken.get()))}
 		return &bearerAuth{base: base, tokens: tokens}, redactor{secrets: func() []string { return []string{tokens.current()} }}
 	case authTokenSource:
+		c.close = closeIdleOf(base)
 		tokens := &userTokenSource{src: creds.tokenSource}
 		return &bearerAuth{base: base, tokens: tokens}, redactor{secrets: func() []string { return []string{tokens.current()} }}
 	case authServiceAccount:
-		account := newServiceAccount(creds.user, password, c.base+tokenPath, c.headers.userAgent, base, c.buffers)
+		account := newServiceAccount(creds.user, password, c.base, c.headers.userAgent, base, c.clock.timeout, creds, c.logger)
+		c.close = account.close
 		return &bearerAuth{base: base, tokens: account}, redactor{secrets: func() []string {
 			return append(secretForms(creds.user, password.get()), account.current())
 		}}
 	default:
+		c.close = closeIdleOf(base)
 		return newDigestAuth(creds.user, password, base), redactor{secrets: func() []string { return []string{password.get()} }}
 	}
 }
@@ -166,6 +174,9 @@ func (h headerValues) mediaType(v string) []string {
 func (c *Client) do(ctx context.Context, r *request, out any) error {
 	if ctx == nil {
 		return invalid("ctx", "is nil")
+	}
+	if c.closed.Load() {
+		return c.fail(r, ErrClosed, "")
 	}
 	var target string
 	if r.query == "" {
@@ -300,4 +311,28 @@ func (c *Client) logAttempt(ctx context.Context, r *request, attempt, status int
 		slog.Duration("wait", wait),
 		slog.Duration("duration", took),
 	)
+}
+
+// Close ends the client. A service-account client revokes every token it granted that is
+// still live, renewals included, except a token it stored in a WithTokenCache cache, which
+// other runs share: POST {base}/api/oauth/revoke, one request per token (one, as a rule). Every
+// client closes its transport's idle connections. Calls made after Close fail at once with an
+// error matching ErrClosed, and send nothing. Close is idempotent: a second call sends nothing
+// and returns nil. Its error, when a revocation failed, holds no credential.
+func (c *Client) Close(ctx context.Context) error {
+	if ctx == nil {
+		return invalid("ctx", "is nil")
+	}
+	if c.closed.Swap(true) {
+		return nil
+	}
+	return c.close(ctx)
+}
+
+// closeIdleOf is the Close of an auth mode that holds nothing to revoke.
+func closeIdleOf(rt http.RoundTripper) func(context.Context) error {
+	return func(context.Context) error {
+		closeIdle(rt)
+		return nil
+	}
 }

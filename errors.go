@@ -37,6 +37,8 @@ var (
 	// that is empty, truncated, not JSON, JSON null, of the wrong shape or larger than the API
 	// ever sends, and a token endpoint's answer that holds no token.
 	ErrInvalidResponse = errors.New("atlas: invalid response")
+	// ErrClosed matches a call made after Client.Close: nothing was sent.
+	ErrClosed = errors.New("atlas: client closed")
 	// ErrBodyTooLarge matches a response whose body exceeded the client's size cap.
 	ErrBodyTooLarge = errors.New("atlas: response body too large")
 )

@@ -14,11 +14,15 @@ func SetSleep(c *Client, sleep func(ctx context.Context, d time.Duration) error)
 // SleepContext is the client's real sleep, for tests that hook the sleep and still need it.
 var SleepContext = sleepContext
 
-// SetTokenClock replaces the clock a service-account client uses to decide when its cached
-// token needs renewing and when a refused token may be replaced. Call it before the client's
-// first request.
-func SetTokenClock(c *Client, now func() time.Time) {
-	c.transport.(*bearerAuth).tokens.(*serviceAccount).now = now
+// WithClock sets the clock a service-account client uses to decide when its token needs
+// renewing, when a refused token may be replaced and how long a refusal is remembered (and to
+// judge a cached token). x/oauth2's ReuseTokenSource judges tokens by the wall clock, so now
+// must not run behind it: start a test's clock at time.Now() and only move it forward.
+func WithClock(now func() time.Time) Option {
+	return func(s *settings) error {
+		s.creds.now = now
+		return nil
+	}
 }
 
 // MinGrantInterval is how long a service-account client keeps a token at least.

@@ -2,20 +2,27 @@ package atlas
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
-// tokenPath is where Atlas grants service-account tokens, relative to the base URL.
-const tokenPath = "/api/oauth/token"
+// Where Atlas grants and revokes service-account tokens, relative to the base URL.
+const (
+	tokenPath  = "/api/oauth/token"
+	revokePath = "/api/oauth/revoke"
+)
 
 // minGrantInterval bounds grants: the token endpoint allows about ten a minute per service
 // account, shared by every process using it. A token is kept at least this long, even when
@@ -24,91 +31,229 @@ const tokenPath = "/api/oauth/token"
 // renewal of a token about to expire.
 const minGrantInterval = 30 * time.Second
 
-// untilRefused is the lifetime of a token granted without expires_in.
-const untilRefused = 100 * 365 * 24 * time.Hour
+// untilRefused is the lifetime of a token granted without expires_in, and the longest kept.
+const untilRefused = 365 * 24 * time.Hour
 
 // maxTokenAnswer caps the token endpoint's answer; a token is a few hundred bytes.
 const maxTokenAnswer = 64 << 10
 
-// serviceAccount grants OAuth 2.0 client-credentials tokens and shares one cached token among
-// every goroutine of a client. At most one grant is in flight.
+// serviceAccount is the token provider of WithServiceAccount. x/oauth2's clientcredentials
+// speaks the protocol (form, Basic credentials, answer parsing); ReuseTokenSourceWithExpiry
+// caches the token; this file keeps the policy around them: when to renew, when a refused
+// token may be replaced, how often a grant may be asked for, the token cache and Close.
 type serviceAccount struct {
 	clientID  string
 	secret    sealed[string]
-	tokenURL  string
+	conf      sealed[*clientcredentials.Config] // its ClientSecret is an exported field
+	revokeURL string
+	base      http.RoundTripper // the client's transport, without auth
 	userAgent []string
-	base      http.RoundTripper // no auth; do's redirect refusal applies by construction
-	buffers   *bodyBuffers
+	timeout   time.Duration // bounds each grant and revocation, as it bounds an attempt
 	now       func() time.Time
-	grant     chan struct{} // a one-slot semaphore that a waiting caller can abandon
-	cache     sealed[*tokenCache]
+	logger    *slog.Logger
+	cache     TokenCache // nil without WithTokenCache
+	cacheKey  string
+	// ctx is the client's: grants run under it, not under the context of the caller that
+	// happened to start them, so that an impatient caller does not waste a grant. Close
+	// cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	st     sealed[*accountState] // tokens, out of reflection's reach
 }
 
-// tokenCache is the granted token and what the bounds need to know about it.
-type tokenCache struct {
+// accountState is what a serviceAccount learns as it runs.
+type accountState struct {
 	mu        sync.Mutex
-	tok       *bearer
-	grantedAt time.Time
-	renewAt   time.Time
-	refusal   *GrantError // the last grant's refusal for its credentials, if recent
+	reuse     oauth2.TokenSource // ReuseTokenSourceWithExpiry over fetch; replaced to drop a token
+	call      *tokenCall         // the reuse source's Token call in flight, nil when none
+	last      *bearer            // the reuse source's latest token, taken without a call until renew
+	renew     time.Time
+	held      map[string]heldToken // tokens used and not expired, for the 401 rule and Close
+	refusal   *GrantError          // the last grant's refusal for its credentials, if recent
 	refusedAt time.Time
+	dead      string // the last token dropped after a 401: a cache still holding it is not believed
 }
 
-func newServiceAccount(clientID string, secret sealed[string], tokenURL string, userAgent []string, base http.RoundTripper, buffers *bodyBuffers) *serviceAccount {
-	return &serviceAccount{
-		clientID: clientID, secret: secret, tokenURL: tokenURL, userAgent: userAgent,
-		base: base, buffers: buffers, now: time.Now,
-		grant: make(chan struct{}, 1),
-		cache: seal(&tokenCache{}),
-	}
+// heldToken is what the client knows of a token it granted or loaded from a cache.
+type heldToken struct {
+	grantedAt time.Time
+	expiry    time.Time // zero when the endpoint gave no lifetime
+	revoke    bool      // granted here and not shared through a cache: Close revokes it
 }
 
-// fresh returns the cached token while it is fresh, the recent refusal of a grant, or
-// neither.
-func (s *serviceAccount) fresh() (*bearer, error) {
-	c := s.cache.get()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := s.now()
-	if c.tok != nil && now.Before(c.renewAt) {
-		return c.tok, nil
+func newServiceAccount(clientID string, secret sealed[string], base string, userAgent []string, transport http.RoundTripper,
+	timeout time.Duration, creds credentials, logger *slog.Logger) *serviceAccount {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &serviceAccount{
+		clientID: clientID, secret: secret, revokeURL: base + revokePath,
+		conf: seal(&clientcredentials.Config{
+			ClientID: clientID, ClientSecret: secret.get(), TokenURL: base + tokenPath,
+			AuthStyle: oauth2.AuthStyleInHeader,
+		}),
+		base: transport, userAgent: userAgent, timeout: timeout,
+		now: time.Now, logger: logger, cache: creds.cache,
+		ctx: ctx, cancel: cancel,
 	}
-	if c.refusal != nil && now.Sub(c.refusedAt) < minGrantInterval {
-		return nil, c.refusal
+	if creds.now != nil {
+		s.now = creds.now
 	}
-	return nil, nil
+	if s.cache != nil {
+		sum := sha256.Sum256([]byte(base + "\n" + clientID))
+		s.cacheKey = hex.EncodeToString(sum[:])
+	}
+	st := &accountState{held: map[string]heldToken{}}
+	st.reuse = s.newReuse()
+	s.st = seal(st)
+	return s
 }
 
-// token returns the cached token, granting a new one when it is missing or about to expire.
+// newReuse is a fresh token cache: ReuseTokenSource has no way to forget a token, so dropping
+// one means building a new one. Each token's Expiry is its renewal time (see fetch); the early
+// expiry is a nanosecond because ReuseTokenSource takes zero to mean its default of 10 s.
+func (s *serviceAccount) newReuse() oauth2.TokenSource {
+	return oauth2.ReuseTokenSourceWithExpiry(nil, tokenFunc(s.fetch), time.Nanosecond)
+}
+
+// tokenFunc is an oauth2.TokenSource made of a function.
+type tokenFunc func() (*oauth2.Token, error)
+
+func (f tokenFunc) Token() (*oauth2.Token, error) { return f() }
+
+// token returns the token to send now: the reuse source's latest until its renewal time,
+// else its next answer, fetched in one goroutine shared by every caller waiting for it.
 func (s *serviceAccount) token(ctx context.Context) (*bearer, error) {
-	if tok, err := s.fresh(); tok != nil || err != nil {
-		return tok, err
+	st := s.st.get()
+	st.mu.Lock()
+	if st.last != nil {
+		if s.now().Before(st.renew) {
+			b := st.last
+			st.mu.Unlock()
+			return b, nil
+		}
+		// Due for renewal. The reuse source would say so too, but by the wall clock, which a
+		// test's clock may run ahead of: the client's clock decides, dropping the token.
+		st.reuse, st.last = s.newReuse(), nil
 	}
-	select {
-	case s.grant <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	call := st.call
+	if call == nil {
+		reuse := st.reuse
+		call = startCall(reuse.Token, func(c *tokenCall) {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			st.call = nil
+			if c.err == nil && st.reuse == reuse { // else dropped meanwhile
+				st.last, st.renew = c.tok, c.expiry
+			}
+		})
+		st.call = call
 	}
-	defer func() { <-s.grant }()
-	// Another goroutine may have granted while this one waited.
-	if tok, err := s.fresh(); tok != nil || err != nil {
-		return tok, err
+	st.mu.Unlock()
+	return call.wait(ctx)
+}
+
+// refused drops tok when it is the current token and has been in use for minGrantInterval: a
+// token the API refuses right after its grant would be refused again (a missing role, say),
+// and granting on every call would exhaust the endpoint's budget. A dropped token is dropped
+// from the cache too, so that no other run is handed it.
+func (s *serviceAccount) refused(tok string) bool {
+	st := s.st.get()
+	st.mu.Lock()
+	if st.last == nil || st.last.token != tok {
+		st.mu.Unlock()
+		return true // already replaced: repeat with the new one
+	}
+	if h, ok := st.held[tok]; ok && s.now().Sub(h.grantedAt) < minGrantInterval {
+		st.mu.Unlock()
+		return false
+	}
+	st.reuse, st.last, st.dead = s.newReuse(), nil, tok
+	st.mu.Unlock()
+	if s.cache != nil {
+		_, _ = bounded(s, "drop", cacheCallTimeout, func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, s.cache.Drop(ctx, s.cacheKey, tok)
+		}, nil)
+	}
+	return true
+}
+
+func (s *serviceAccount) current() string {
+	st := s.st.get()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.last == nil {
+		return ""
+	}
+	return st.last.token
+}
+
+// fetch is the source beneath the reuse source: the recent refusal, a token from the cache,
+// or a new grant. Each token's Expiry is set to its renewal time, so that the reuse source
+// asks again then, and a token without a usable lifetime is kept minGrantInterval.
+func (s *serviceAccount) fetch() (*oauth2.Token, error) {
+	if s.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
+	st := s.st.get()
+	st.mu.Lock()
+	if st.refusal != nil && s.now().Sub(st.refusedAt) < minGrantInterval {
+		err := st.refusal
+		st.mu.Unlock()
+		return nil, err
+	}
+	dead := st.dead
+	st.mu.Unlock()
+	if s.cache != nil {
+		unlock, _ := bounded(s, "lock", cacheLockTimeout, func(ctx context.Context) (func(), error) {
+			return s.cache.Lock(ctx, s.cacheKey)
+		}, func(unlock func()) {
+			if unlock != nil {
+				unlock() // a lock taken too late is given back at once
+			}
+		})
+		if unlock != nil {
+			defer unlock()
+		}
+		if tok := s.load(dead); tok != nil {
+			return tok, nil
+		}
 	}
 	start := s.now()
-	tok, lifetime, err := s.request(ctx)
-	c := s.cache.get()
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	tok, lifetime, err := s.grant()
 	if err != nil {
 		var grantErr *GrantError
 		if errors.As(err, &grantErr) && !grantErr.Temporary() {
-			c.refusal, c.refusedAt = grantErr, start
+			st.mu.Lock()
+			st.refusal, st.refusedAt = grantErr, start
+			st.mu.Unlock()
 		}
 		return nil, err
 	}
-	c.tok, c.grantedAt, c.refusal = tok, start, nil
-	c.renewAt = renewAt(start, lifetime)
-	return tok, nil
+	shared := s.cache != nil && lifetime > 0 && s.store(tok, start, lifetime)
+	s.hold(tok, heldToken{grantedAt: start, expiry: expiry(start, lifetime), revoke: !shared})
+	return &oauth2.Token{AccessToken: tok, TokenType: "Bearer", Expiry: renewAt(start, lifetime)}, nil
+}
+
+// hold records a token the client now uses, and forgets those that expired.
+func (s *serviceAccount) hold(tok string, h heldToken) {
+	st := s.st.get()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	now := s.now()
+	for k, v := range st.held {
+		if !v.expiry.IsZero() && !now.Before(v.expiry) {
+			delete(st.held, k)
+		}
+	}
+	st.held[tok] = h
+	st.refusal = nil
+}
+
+// expiry is when a token granted at start with lifetime expires; zero for no expires_in.
+func expiry(start time.Time, lifetime time.Duration) time.Time {
+	if lifetime >= untilRefused {
+		return time.Time{}
+	}
+	return start.Add(lifetime)
 }
 
 // renewAt picks when to renew a token granted at start with the given lifetime: a minute
@@ -119,139 +264,208 @@ func renewAt(start time.Time, lifetime time.Duration) time.Time {
 	return start.Add(max(lifetime-margin, minGrantInterval))
 }
 
-// refused drops tok when it is the cached token and has been in use for minGrantInterval: a
-// token the API refuses right after its grant would be refused again (a missing role, say),
-// and granting on every call would exhaust the endpoint's budget.
-func (s *serviceAccount) refused(tok string) bool {
-	c := s.cache.get()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.tok == nil || c.tok.token != tok {
-		return true // already replaced: repeat with the new one
+// grantRead is what the grant's transport saw of the answer's body, which x/oauth2 reports
+// only as text.
+type grantRead struct {
+	tooLarge bool
+	err      error
+}
+
+// grantTransport adds the SDK's headers to the token endpoint's requests, without modifying
+// the request it is given, and caps the answer: x/oauth2 reads up to 1 MiB.
+type grantTransport struct {
+	base      http.RoundTripper
+	userAgent []string
+	read      *grantRead
+}
+
+func (t *grantTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	r.Header["Accept"] = []string{"application/json"}
+	r.Header["User-Agent"] = t.userAgent
+	resp, err := t.base.RoundTrip(r)
+	if err == nil {
+		resp.Body = &cappedBody{body: resp.Body, left: maxTokenAnswer, read: t.read}
 	}
-	if s.now().Sub(c.grantedAt) < minGrantInterval {
+	return resp, err
+}
+
+// cappedBody ends a body after maxTokenAnswer bytes, and records in read whether it was longer
+// and why a read failed.
+type cappedBody struct {
+	body io.ReadCloser
+	left int64
+	read *grantRead
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, _ := b.body.Read(one[:]); n > 0 {
+			b.read.tooLarge = true
+		}
+		return 0, io.EOF
+	}
+	n, err := b.body.Read(p[:min(int64(len(p)), b.left)])
+	b.left -= int64(n)
+	if err != nil && err != io.EOF {
+		b.read.err = err
+	}
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.body.Close() }
+
+// httpClient is the client of the OAuth endpoints: the SDK's transport, its redirect refusal
+// and its attempt timeout.
+func (s *serviceAccount) httpClient(read *grantRead) *http.Client {
+	return &http.Client{
+		Transport:     &grantTransport{base: s.base, userAgent: s.userAgent, read: read},
+		CheckRedirect: refuseRedirect,
+		Timeout:       s.timeout,
+	}
+}
+
+// grant asks the token endpoint for a token. Its errors are *GrantError, none quoting the
+// endpoint's answer beyond its redacted error fields.
+func (s *serviceAccount) grant() (string, time.Duration, error) {
+	read := &grantRead{}
+	ctx := context.WithValue(s.ctx, oauth2.HTTPClient, s.httpClient(read))
+	tok, err := s.conf.get().Token(ctx)
+	invalidAnswer := func(why string) error {
+		return &GrantError{Err: fmt.Errorf("%w: the token endpoint's answer %s", ErrInvalidResponse, why)}
+	}
+	var retrieveErr *oauth2.RetrieveError
+	var urlErr *url.Error
+	switch {
+	case errors.As(err, &retrieveErr) && retrieveErr.Response != nil && retrieveErr.Response.StatusCode/100 != 2:
+		return "", 0, s.refusal(retrieveErr)
+	case read.tooLarge:
+		return "", 0, &GrantError{Err: fmt.Errorf("%w: the token endpoint's answer is over %d bytes", ErrBodyTooLarge, maxTokenAnswer)}
+	case read.err != nil:
+		return "", 0, &GrantError{Err: read.err}
+	case s.ctx.Err() != nil:
+		return "", 0, ErrClosed
+	case errors.As(err, &urlErr):
+		return "", 0, &GrantError{Err: urlErr.Err} // its own text has the raw URL
+	case err != nil:
+		// x/oauth2 quotes what it could not parse, which may echo a credential.
+		return "", 0, invalidAnswer("is not a token document")
+	case tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "bearer"):
+		return "", 0, invalidAnswer("is not a bearer token")
+	case !b64token(tok.AccessToken):
+		return "", 0, invalidAnswer("holds a token that a header cannot carry")
+	}
+	// x/oauth2 turns expires_in into an Expiry by the wall clock, zero for 0 and in the past
+	// for a negative value; the lifetime is read back from it.
+	lifetime := untilRefused
+	if tok.Extra("expires_in") != nil {
+		lifetime = 0
+		if !tok.Expiry.IsZero() {
+			lifetime = min(max(time.Until(tok.Expiry).Round(time.Second), 0), untilRefused)
+		}
+	}
+	return tok.AccessToken, lifetime, nil
+}
+
+// b64token reports whether tok is an RFC 6750 b64token, the only tokens a Bearer header
+// carries: visible ASCII letters, digits and -._~+/ then any '='.
+func b64token(tok string) bool {
+	body := strings.TrimRight(tok, "=")
+	if body == "" {
 		return false
 	}
-	c.tok = nil
+	for _, c := range []byte(body) {
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0
+		if !ok {
+			return false
+		}
+	}
 	return true
 }
 
-func (s *serviceAccount) current() string {
-	c := s.cache.get()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.tok == nil {
-		return ""
-	}
-	return c.tok.token
-}
-
-// tokenAnswer is the token endpoint's success document. expires_in comes as a number or, from
-// some servers, a string holding one.
-type tokenAnswer struct {
-	AccessToken string          `json:"access_token"`
-	TokenType   string          `json:"token_type"`
-	ExpiresIn   json.RawMessage `json:"expires_in"`
-}
-
-// request makes one grant: POST {base}/api/oauth/token with HTTP Basic client credentials.
-// Its errors are *GrantError, or the context's error; none quotes the endpoint's body.
-func (s *serviceAccount) request(ctx context.Context) (*bearer, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, strings.NewReader("grant_type=client_credentials"))
-	if err != nil {
-		return nil, 0, &GrantError{Err: err}
-	}
-	basic := url.QueryEscape(s.clientID) + ":" + url.QueryEscape(s.secret.get())
-	req.Header["Authorization"] = []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(basic))}
-	req.Header["Content-Type"] = []string{"application/x-www-form-urlencoded"}
-	req.Header["Accept"] = []string{"application/json"}
-	req.Header["User-Agent"] = s.userAgent
-	resp, err := s.base.RoundTrip(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, 0, ctx.Err()
-		}
-		return nil, 0, &GrantError{Err: err}
-	}
-	p := s.buffers.get()
-	defer s.buffers.put(p)
-	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
-	body, err := s.buffers.read(p, resp.Body, resp.ContentLength, maxTokenAnswer, !ok)
-	_ = resp.Body.Close()
-	switch {
-	case err != nil && ctx.Err() != nil:
-		return nil, 0, ctx.Err()
-	case err != nil:
-		return nil, 0, &GrantError{Err: err}
-	case !ok:
-		return nil, 0, grantRefusal(resp, body, s.redact)
-	}
-	return parseTokenAnswer(body)
-}
-
-// redact hides the client secret, in every form the grant sends it, from a refusal's text.
-func (s *serviceAccount) redact(text string) string {
-	return redactor{secrets: func() []string { return secretForms(s.clientID, s.secret.get()) }}.redact(text)
-}
-
-// grantRefusal turns the token endpoint's non-2xx answer into a *GrantError holding an
-// *APIError. The endpoint answers with OAuth's {"error", "error_description"} or with an
-// Atlas ApiError.
-func grantRefusal(resp *http.Response, body []byte, redact func(string) string) error {
-	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-		return &GrantError{Err: redirectError(resp)}
-	}
-	apiErr := newAPIError(resp, body, redact)
-	var oauth struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}
-	if apiErr.ErrorCode == "" && json.Unmarshal(body, &oauth) == nil && oauth.Error != "" {
-		apiErr.ErrorCode, apiErr.Detail, apiErr.Body = redact(oauth.Error), redact(oauth.Description), nil
+// refusal turns the token endpoint's non-2xx answer into a *GrantError holding an *APIError.
+// The endpoint answers with OAuth's {"error", "error_description"} or with an Atlas ApiError.
+func (s *serviceAccount) refusal(e *oauth2.RetrieveError) error {
+	apiErr := newAPIError(e.Response, e.Body, s.redact)
+	if apiErr.ErrorCode == "" && e.ErrorCode != "" {
+		apiErr.ErrorCode, apiErr.Detail, apiErr.Body = s.redact(e.ErrorCode), s.redact(e.ErrorDescription), nil
 	}
 	return &GrantError{RetryAfter: apiErr.RetryAfter, Err: apiErr}
 }
 
-// parseTokenAnswer reads a 2xx answer of the token endpoint. Anything that is not a bearer
-// token is ErrInvalidResponse; the error never quotes the answer, which may echo a secret.
-func parseTokenAnswer(body []byte) (*bearer, time.Duration, error) {
-	invalidAnswer := func(why string) error {
-		return &GrantError{Err: fmt.Errorf("%w: the token endpoint's answer %s", ErrInvalidResponse, why)}
-	}
-	var ans tokenAnswer
-	if json.Unmarshal(body, &ans) != nil {
-		return nil, 0, invalidAnswer("is not a token document")
-	}
-	if ans.AccessToken == "" {
-		return nil, 0, invalidAnswer("holds no access_token")
-	}
-	if ans.TokenType != "" && !strings.EqualFold(ans.TokenType, "bearer") {
-		return nil, 0, invalidAnswer("is not a bearer token")
-	}
-	if strings.ContainsAny(ans.AccessToken, "\r\n\x00") {
-		return nil, 0, invalidAnswer("holds a token with a control character")
-	}
-	lifetime, ok := parseExpiresIn(ans.ExpiresIn)
-	if !ok {
-		return nil, 0, invalidAnswer("has an expires_in that is not a number")
-	}
-	return newBearer(ans.AccessToken), lifetime, nil
+// redact hides the client secret, in every form the grant sends it, and extra from a text.
+func (s *serviceAccount) redact(text string) string {
+	return redactor{secrets: func() []string { return secretForms(s.clientID, s.secret.get()) }}.redact(text)
 }
 
-// parseExpiresIn reads expires_in, a number of seconds or a string holding one. Absent, the
-// token lasts until the API refuses it; not positive, it has no usable lifetime: zero, which
-// keeps it minGrantInterval.
-func parseExpiresIn(raw json.RawMessage) (time.Duration, bool) {
-	s := strings.Trim(string(raw), `"`)
-	if len(raw) == 0 || s == "null" {
-		return untilRefused, true
+// close revokes every live token this client granted and did not share through a cache, and
+// closes idle connections. A grant in flight is cancelled and waited for first, so that a
+// token it brings is revoked too.
+func (s *serviceAccount) close(ctx context.Context) error {
+	s.cancel()
+	st := s.st.get()
+	st.mu.Lock()
+	call := st.call
+	st.mu.Unlock()
+	if call != nil {
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+		}
 	}
-	secs, err := strconv.ParseFloat(s, 64)
+	st.mu.Lock()
+	now := s.now()
+	var live []string
+	for tok, h := range st.held {
+		if h.revoke && (h.expiry.IsZero() || now.Before(h.expiry)) {
+			live = append(live, tok)
+		}
+	}
+	clear(st.held)
+	st.last = nil
+	st.mu.Unlock()
+	var errs []error
+	for _, tok := range live {
+		if err := s.revoke(ctx, tok); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	closeIdle(s.base)
+	return errors.Join(errs...)
+}
+
+// revoke asks the endpoint to revoke tok (RFC 7009), with the client's credentials in Basic
+// auth as the grant sends them.
+func (s *serviceAccount) revoke(ctx context.Context, tok string) error {
+	form := url.Values{"token": {tok}, "token_type_hint": {"access_token"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.revokeURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return 0, false
+		return err
 	}
-	if secs <= 0 {
-		return 0, true
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(s.clientID), url.QueryEscape(s.secret.get()))
+	resp, err := s.httpClient(&grantRead{}).Do(req)
+	if err != nil {
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		return fmt.Errorf("atlas: revoking a token: %w", redactor{secrets: func() []string { return []string{tok} }}.error(err))
 	}
-	return time.Duration(min(secs, float64(365*24*3600))) * time.Second, true
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	return fmt.Errorf("atlas: revoking a token: %w", newAPIError(resp, body, func(text string) string {
+		return strings.ReplaceAll(s.redact(text), tok, "[redacted]")
+	}))
+}
+
+// closeIdle closes the idle connections of a transport that keeps them.
+func closeIdle(rt http.RoundTripper) {
+	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }

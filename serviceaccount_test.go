@@ -88,10 +88,9 @@ func (ts *tokenServer) wrap(next http.Handler) http.Handler {
 // token clock is the same one.
 func saFake(t *testing.T, opts ...atlastest.Option) (*atlastest.Server, *atlas.Client, *atlastest.Clock) {
 	t.Helper()
-	clock := atlastest.NewClock(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
+	clock := atlastest.NewClock(time.Now())
 	srv := authFake(t, append([]atlastest.Option{atlastest.WithClock(clock.Now)}, opts...)...)
-	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, testSecret))
-	atlas.SetTokenClock(c, clock.Now)
+	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, testSecret), atlas.WithClock(clock.Now))
 	return srv, c, clock
 }
 
@@ -226,9 +225,8 @@ func TestServiceAccountTokenWithoutALifetimeIsKept(t *testing.T) {
 			srv := newServer(t)
 			ts := newTokenServer(t, srv, expiresIn)
 			srv.Mux.Handle(jobPath, ts.wrap(http.HandlerFunc(serveJob)))
-			c := newClient(t, srv, atlas.WithServiceAccount(testClientID, testSecret))
 			clock := atlastest.NewClock(time.Now())
-			atlas.SetTokenClock(c, clock.Now)
+			c := newClient(t, srv, atlas.WithServiceAccount(testClientID, testSecret), atlas.WithClock(clock.Now))
 			for range 100 {
 				require.NoError(t, getTestJob(t.Context(), c))
 			}
@@ -246,8 +244,7 @@ func TestServiceAccountRefusedGrantFailsFast(t *testing.T) {
 	t.Parallel()
 	srv, _, clock := saFake(t)
 	const wrongSecret = "canary-wrong-secret-a4d9"
-	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, wrongSecret))
-	atlas.SetTokenClock(c, clock.Now)
+	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, wrongSecret), atlas.WithClock(clock.Now))
 
 	err := getTestJob(t.Context(), c)
 	var grantErr *atlas.GrantError
@@ -351,6 +348,55 @@ func TestServiceAccountGrantEndsWithTheContext(t *testing.T) {
 	assert.EqualValues(t, 1, grants.max.Load(), "at most one grant in flight at a time")
 }
 
+// Twelve callers whose deadlines end before a slow token endpoint answers share one grant,
+// which goes on without them: the next caller gets its token (issue 19's abandoned grants).
+func TestServiceAccountImpatientCallersShareOneGrant(t *testing.T) {
+	t.Parallel()
+	srv, c, _ := saFake(t)
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteToken, Delay: 300 * time.Millisecond})
+	var wg sync.WaitGroup
+	errs := make([]error, 12)
+	for i := range errs {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+			defer cancel()
+			errs[i] = getTestJob(ctx, c)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+	require.NoError(t, getTestJob(t.Context(), c), "a patient caller joins the grant in flight")
+	assert.Equal(t, 1, srv.Requests(atlastest.RouteToken))
+	assert.Equal(t, 1, srv.TokenGrants())
+	assert.Equal(t, 1, srv.Requests(atlastest.RouteGetExport))
+}
+
+// A token is renewed at the documented time: a minute before it expires, a quarter of its
+// lifetime before for short ones, never sooner than MinGrantInterval after its grant.
+func TestServiceAccountRenewalTime(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ lifetime, renew time.Duration }{
+		{time.Hour, 59 * time.Minute},
+		{10 * time.Minute, 9 * time.Minute},
+		{2 * time.Minute, 90 * time.Second},
+		{40 * time.Second, atlas.MinGrantInterval},
+	} {
+		t.Run(tt.lifetime.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, c, clock := saFake(t, atlastest.WithTokenLifetime(tt.lifetime))
+			require.NoError(t, getTestJob(t.Context(), c))
+			clock.Advance(tt.renew - time.Second)
+			require.NoError(t, getTestJob(t.Context(), c))
+			assert.Equal(t, 1, srv.TokenGrants(), "a second before the renewal time")
+			clock.Advance(time.Second)
+			require.NoError(t, getTestJob(t.Context(), c))
+			assert.Equal(t, 2, srv.TokenGrants(), "at the renewal time")
+		})
+	}
+}
+
 // inFlightTransport records the most requests it ever carried at once.
 type inFlightTransport struct {
 	base     http.RoundTripper
@@ -379,9 +425,20 @@ func TestServiceAccountAnswerThatIsNoToken(t *testing.T) {
 		"empty":                   ``,
 		"secret in expires_in":    `{"access_token":"` + granted + `","token_type":"bearer","expires_in":"` + testSecret + `"}`,
 		"token with a line break": `{"access_token":"` + granted + `\r\nX-Evil: 1","token_type":"bearer"}`,
+		// Bytes a header cannot carry, or that RFC 6750's b64token does not allow: each would
+		// fail every call for the token's lifetime if it were kept.
+		"token with \\x01":  `{"access_token":"` + granted + `\u0001","token_type":"bearer"}`,
+		"token with DEL":    `{"access_token":"` + granted + `\u007f","token_type":"bearer"}`,
+		"token with ESC":    `{"access_token":"\u001b[31m` + granted + `","token_type":"bearer"}`,
+		"token with \\v":    `{"access_token":"` + granted + `\u000b","token_type":"bearer"}`,
+		"token with space":  `{"access_token":"` + granted + ` x","token_type":"bearer"}`,
+		"token with quote":  `{"access_token":"` + granted + `\"","token_type":"bearer"}`,
+		"token of = only":   `{"access_token":"==","token_type":"bearer"}`,
+		"token not ASCII":   `{"access_token":"` + granted + `é","token_type":"bearer"}`,
+		"200 with an error": `{"error":"invalid_client","error_description":"` + testSecret + `"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv, c, _ := saFake(t)
+			srv, c, clock := saFake(t)
 			ctype := "application/json"
 			if strings.HasPrefix(body, "<") {
 				ctype = "text/html"
@@ -395,6 +452,13 @@ func TestServiceAccountAnswerThatIsNoToken(t *testing.T) {
 			require.ErrorAs(t, err, &grantErr)
 			assertNoSecret(t, err, granted, testSecret)
 			assert.Zero(t, srv.Requests(atlastest.RouteGetExport))
+
+			// The answer is not kept: the next grant, MinGrantInterval later, is used.
+			require.ErrorIs(t, getTestJob(t.Context(), c), atlas.ErrInvalidResponse, "remembered, not asked again at once")
+			assert.Equal(t, 1, srv.Requests(atlastest.RouteToken))
+			clock.Advance(atlas.MinGrantInterval)
+			require.NoError(t, getTestJob(t.Context(), c))
+			assert.Equal(t, 1, srv.Requests(atlastest.RouteGetExport))
 		})
 	}
 }

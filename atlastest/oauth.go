@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -91,13 +92,19 @@ func (s *Server) grantToken(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("Grant type %q is not supported.", gt))
 		return
 	}
-	if !s.allow(w, r, s.tokenLimiter) {
+	if !s.allowGrant(w, r) {
 		return
 	}
 	token := base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	s.mu.Lock()
 	now := s.now()
 	pruneMap(s.tokens, &s.prunes.tokens, func(exp time.Time) bool { return !now.Before(exp) })
+	if limit := s.cfg.liveTokenLimit; limit > 0 && s.liveTokens(now) >= limit {
+		s.mu.Unlock()
+		writeOAuthError(w, r, http.StatusForbidden, "access_denied",
+			"Access Token limit reached. Please use the existing Access Tokens or create a new Service Account.")
+		return
+	}
 	s.tokens[token] = now.Add(s.cfg.tokenLifetime)
 	s.grants++
 	s.mu.Unlock()
@@ -123,6 +130,9 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if exp, ok := s.tokens[token]; ok && s.now().Before(exp) {
+		s.revocations++
+	}
 	delete(s.tokens, token)
 	s.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")
@@ -135,4 +145,32 @@ func (s *Server) RevokeTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.tokens)
+}
+
+// allowGrant applies the grant rate limit, answering a refused grant as Atlas does: 429
+// RATE_LIMITED with the limit in its detail, and Retry-After.
+func (s *Server) allowGrant(w http.ResponseWriter, r *http.Request) bool {
+	lim := s.tokenLimiter
+	if lim == nil {
+		return true
+	}
+	now := s.now()
+	if lim.AllowN(now, 1) {
+		return true
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(lim.Limit(), lim.TokensAt(now))))
+	writeAPIError(w, r, http.StatusTooManyRequests, "RATE_LIMITED",
+		fmt.Sprintf("Resource %s is limited to %d requests every 1 minutes.", tokenPath, lim.Burst()))
+	return false
+}
+
+// liveTokens counts the tokens neither expired nor revoked. Callers hold s.mu.
+func (s *Server) liveTokens(now time.Time) int {
+	n := 0
+	for _, exp := range s.tokens {
+		if now.Before(exp) {
+			n++
+		}
+	}
+	return n
 }

@@ -23,6 +23,7 @@ type config struct {
 	apiBurst               int
 	tokenLimit             rate.Limit
 	tokenBurst             int
+	liveTokenLimit         int
 	autoAdvance            bool
 	lenientExports         bool
 	stepInterval           time.Duration
@@ -34,6 +35,8 @@ type config struct {
 // that a long-running test sees a stale re-challenge, long enough that a normal one does not.
 const (
 	defaultTokenLifetime    = time.Hour
+	defaultGrantsPerMinute  = 10  // Atlas's grants a minute per IP address and client
+	defaultLiveTokenLimit   = 100 // Atlas's live tokens per service account
 	defaultNonceLifetime    = 5 * time.Minute
 	defaultTotalCollections = 3
 )
@@ -83,10 +86,23 @@ func WithRateLimit(r rate.Limit, burst int) Option {
 	return func(c *config) { c.apiLimit, c.apiBurst = r, burst }
 }
 
-// WithTokenRateLimit limits grants at the token endpoint the same way (Atlas allows about ten
-// a minute: WithTokenRateLimit(rate.Every(6*time.Second), 10)). Without it grants are unlimited.
+// WithTokenRateLimit limits grants at the token endpoint with a token bucket of burst grants
+// refilled at r per second. The default is Atlas's limit, ten a minute per client id:
+// WithTokenRateLimit(rate.Every(6*time.Second), 10). A refused grant gets Atlas's answer: 429
+// with errorCode RATE_LIMITED, the detail "Resource /api/oauth/token is limited to <burst>
+// requests every 1 minutes." and Retry-After. WithTokenRateLimit(rate.Inf, 0) turns the limit
+// off, for tests that grant more than Atlas allows.
 func WithTokenRateLimit(r rate.Limit, burst int) Option {
 	return func(c *config) { c.tokenLimit, c.tokenBurst = r, burst }
+}
+
+// WithLiveTokenLimit sets how many live tokens (granted, neither expired nor revoked) the
+// service account may hold. The default is Atlas's 100; past it, the token endpoint answers
+// 403 with OAuth error access_denied and "Access Token limit reached. Please use the existing
+// Access Tokens or create a new Service Account.", as Atlas does. Zero or less turns the limit
+// off.
+func WithLiveTokenLimit(n int) Option {
+	return func(c *config) { c.liveTokenLimit = n }
 }
 
 // WithAutoAdvance makes every GET of one export job, or of one snapshot, advance it one step

@@ -56,6 +56,7 @@ type Server struct {
 	requests     map[string]int
 	challenges   int
 	grants       int
+	revocations  int
 	faults       []*pendingFault
 	apiLimiter   *rate.Limiter
 	tokenLimiter *rate.Limiter
@@ -72,6 +73,9 @@ func NewServer(opts ...Option) *Server {
 		nonceLifetime:    defaultNonceLifetime,
 		now:              time.Now,
 		totalCollections: defaultTotalCollections,
+		tokenLimit:       rate.Every(time.Minute / defaultGrantsPerMinute),
+		tokenBurst:       defaultGrantsPerMinute,
+		liveTokenLimit:   defaultLiveTokenLimit,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -209,14 +213,30 @@ func (s *Server) TokenGrants() int {
 	return s.grants
 }
 
-// ResetCounters sets Requests, DigestChallenges and TokenGrants back to zero. It leaves
-// tokens, nonces, stored resources and faults as they are.
+// TokenRevocations returns how many live tokens the revocation endpoint has revoked.
+func (s *Server) TokenRevocations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.revocations
+}
+
+// LiveTokens returns how many granted tokens are live now: neither expired nor revoked. Atlas
+// allows 100 per service account (see WithLiveTokenLimit).
+func (s *Server) LiveTokens() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.liveTokens(s.now())
+}
+
+// ResetCounters sets Requests, DigestChallenges, TokenGrants and TokenRevocations back to
+// zero. It leaves tokens, nonces, stored resources and faults as they are.
 func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.requests)
 	s.challenges = 0
 	s.grants = 0
+	s.revocations = 0
 }
 
 // randomBytes returns n bytes from crypto/rand, which does not fail on supported platforms.
