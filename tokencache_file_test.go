@@ -315,8 +315,9 @@ func TestFileTokenCacheLockOfADeadProcess(t *testing.T) {
 	unlock()
 }
 
-// TestFileTokenCacheHoldLockChild is the child of TestFileTokenCacheLockOfADeadProcess: it takes
-// the lock, says so, and waits to be killed.
+// TestFileTokenCacheHoldLockChild is the child of TestFileTokenCacheLockOfADeadProcess and
+// TestFileCacheLockOfADeadProcessDoesNotDelayARun: it takes the lock of cacheKey (or of
+// ATLAS_TEST_HOLD_KEY), says so, and waits to be killed.
 func TestFileTokenCacheHoldLockChild(t *testing.T) {
 	dir := os.Getenv("ATLAS_TEST_HOLD_LOCK")
 	if dir == "" {
@@ -324,7 +325,11 @@ func TestFileTokenCacheHoldLockChild(t *testing.T) {
 	}
 	c, err := atlas.NewFileTokenCache(dir)
 	require.NoError(t, err)
-	_, err = c.Lock(context.Background(), cacheKey)
+	key := cacheKey
+	if k := os.Getenv("ATLAS_TEST_HOLD_KEY"); k != "" {
+		key = k
+	}
+	_, err = c.Lock(context.Background(), key)
 	require.NoError(t, err)
 	fmt.Println("locked")
 	_, _ = os.Stdin.Read(make([]byte, 1)) // until killed, or the parent is gone
