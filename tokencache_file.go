@@ -1,0 +1,206 @@
+package atlas
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// maxCacheFile caps what Load reads of a cache file: a token and two times take a few hundred
+// bytes; anything longer is not a file this cache wrote.
+const maxCacheFile = 16 << 10
+
+// lockRetry is how often Lock tries a lock file another process holds. flock(2) cannot wait
+// with a deadline, so gofrs/flock polls; a grant takes longer than this.
+const lockRetry = 20 * time.Millisecond
+
+// fileTokenCache is the TokenCache of NewFileTokenCache.
+type fileTokenCache struct {
+	dir string
+}
+
+// NewFileTokenCache returns a TokenCache for the processes of one machine and one user: one file
+// per key, DIR/KEY.json, holding the token as JSON, and a lock file per key, DIR/KEY.lock, held
+// with flock(2) (LockFileEx on Windows) through github.com/gofrs/flock. The kernel releases the
+// lock of a process that dies, so a crashed run never holds it.
+//
+// dir "" means os.UserCacheDir()/atlas-go. The directory is created with mode 0700 when
+// missing; NewFileTokenCache refuses one that group or others can write or another user owns,
+// because whoever can write it can hand the client a token of theirs.
+//
+// Files are written with mode 0600 to a temporary file in dir and renamed into place, so a
+// reader sees the old token or the new one, never half of one. Load ignores, and the next
+// Store replaces, a file that is not a regular file (a symlink in its place), that group or
+// others can read, that another user owns, or that does not hold a token: it returns nil and no
+// error, and the client grants as it would without a cache. The token is on disk in clear, as
+// the Atlas CLI keeps it; the trade-off is one grant per hour instead of one per run.
+func NewFileTokenCache(dir string) (TokenCache, error) {
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("atlas: token cache: no directory given and no user cache directory: %w", err)
+		}
+		dir = filepath.Join(base, "atlas-go")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("atlas: token cache: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("atlas: token cache: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%w: token cache: %s is not a directory", ErrInvalidArgument, dir)
+	}
+	if why := untrustedDir(fi); why != "" {
+		return nil, fmt.Errorf("%w: token cache: directory %s %s; use a directory only you can write (mode 0700)", ErrInvalidArgument, dir, why)
+	}
+	return &fileTokenCache{dir: dir}, nil
+}
+
+// path is the file of key, once key is known to be a client's key: 64 lowercase hex digits,
+// so that no key names a file outside dir.
+func (c *fileTokenCache) path(key, ext string) (string, error) {
+	if len(key) != 64 {
+		return "", fmt.Errorf("%w: token cache key must be 64 lowercase hex digits", ErrInvalidArgument)
+	}
+	for _, r := range key {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return "", fmt.Errorf("%w: token cache key must be 64 lowercase hex digits", ErrInvalidArgument)
+		}
+	}
+	return filepath.Join(c.dir, key+ext), nil
+}
+
+// Load returns the token in key's file, or nil and no error when there is none or the file is
+// not to be trusted (see NewFileTokenCache).
+func (c *fileTokenCache) Load(ctx context.Context, key string) (*CachedToken, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	path, err := c.path(key, ".json")
+	if err != nil {
+		return nil, err
+	}
+	// Lstat refuses a symlink without following it; the open does not follow one either
+	// (O_NOFOLLOW, and O_NONBLOCK so that a FIFO cannot hang it), and what was opened is checked
+	// again, so a file swapped in between the two is judged by itself.
+	lfi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("atlas: token cache: %w", err)
+	}
+	if !lfi.Mode().IsRegular() || untrustedFile(lfi) != "" {
+		return nil, nil
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("atlas: token cache: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("atlas: token cache: %w", err)
+	}
+	if !fi.Mode().IsRegular() || untrustedFile(fi) != "" {
+		return nil, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxCacheFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("atlas: token cache: reading %s: %w", path, err)
+	}
+	var tok CachedToken
+	if len(data) > maxCacheFile || json.Unmarshal(data, &tok) != nil || tok.AccessToken == "" || tok.GrantedAt.IsZero() {
+		return nil, nil // corrupt, truncated or not ours: the next Store replaces it
+	}
+	return &tok, nil
+}
+
+// Store writes tok to a temporary file in the directory, mode 0600, and renames it over key's
+// file, replacing whatever was there (a symlink included: rename replaces the link, not its
+// target).
+func (c *fileTokenCache) Store(ctx context.Context, key string, tok *CachedToken) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	path, err := c.path(key, ".json")
+	if err != nil {
+		return err
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return fmt.Errorf("%w: token cache: no token to store", ErrInvalidArgument)
+	}
+	data, err := json.Marshal(tok)
+	if err != nil {
+		return fmt.Errorf("atlas: token cache: encoding the token: %w", err)
+	}
+	f, err := os.CreateTemp(c.dir, key+".tmp-*") // mode 0600
+	if err != nil {
+		return fmt.Errorf("atlas: token cache: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("atlas: token cache: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// Drop removes key's file if it holds accessToken. It compares, then removes: a Store from
+// another process between the two is lost, which costs that fleet one more grant, never a dead
+// token. (Taking the lock here would deadlock a client that drops while it holds the lock.)
+func (c *fileTokenCache) Drop(ctx context.Context, key, accessToken string) error {
+	tok, err := c.Load(ctx, key)
+	if err != nil || tok == nil || tok.AccessToken != accessToken {
+		return err
+	}
+	path, _ := c.path(key, ".json") // Load checked key
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("atlas: token cache: %w", err)
+	}
+	return nil
+}
+
+// Lock takes key's lock file with flock(2), trying every lockRetry until it is free or ctx
+// ends. A process that holds it and dies releases it: the kernel closes its files.
+func (c *fileTokenCache) Lock(ctx context.Context, key string) (func(), error) {
+	path, err := c.path(key, ".lock")
+	if err != nil {
+		return nil, err
+	}
+	fl := flock.New(path, flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, lockRetry)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("atlas: token cache: waiting for the lock %s: %w", path, ctxErr)
+		}
+		return nil, fmt.Errorf("atlas: token cache: locking %s: %w", path, err)
+	}
+	if !ok { // TryLockContext returns false only with an error; kept so a change there cannot hand out a lock not held
+		return nil, fmt.Errorf("atlas: token cache: locking %s: not acquired", path)
+	}
+	return func() { _ = fl.Unlock() }, nil
+}
