@@ -54,7 +54,7 @@ func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := d.signer.get().RoundTrip(req)
 	if fetching {
-		d.gate.leave(err == nil && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500)
+		d.gate.leave(err == nil)
 	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
@@ -74,7 +74,7 @@ func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // challengeGate makes the concurrent first calls of a fresh client wait for the one fetching
 // the challenge, each as long as its own context allows. It opens for good once a fetch is
-// answered by the API; when a fetch fails, the next caller in fetches instead.
+// answered; when a fetch fails without an answer, the next caller in fetches instead.
 type challengeGate struct {
 	open     atomic.Bool // read alone on every call once open
 	mu       sync.Mutex
@@ -103,7 +103,7 @@ func (g *challengeGate) enter(ctx context.Context) (fetching bool, err error) {
 	return false, nil
 }
 
-// leave ends a fetch, opening the gate when the API answered it.
+// leave ends a fetch, opening the gate when the server answered it.
 func (g *challengeGate) leave(answered bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
