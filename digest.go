@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/icholy/digest"
@@ -21,15 +20,9 @@ const maxChallengeBytes = 4 << 10
 
 // digestAuth signs requests with HTTP digest (RFC 7616) through icholy/digest's Transport,
 // which learns a challenge once per host and signs every later request with it: one round trip
-// per call in steady state. What it lacks is added around it:
-//   - beneath it, capped401: it reads a challenge's body to the end, which may never come;
-//   - above it, a gate: it sends every call unsigned until it holds a challenge, so a fresh
-//     client's burst of first calls would fetch one challenge each;
-//   - one more attempt when its answer is still a stale 401: it answers one stale nonce itself;
-//   - findChallenge: a challenge it cannot parse would fail the call with the library's error
-//     instead of the 401 the server sent.
-//
-// The Transport is kept sealed: its Password field is the private key.
+// per call in steady state. What it lacks is added around it: capped401 beneath it, a gate
+// and one more answer to a stale nonce above it, and findChallenge and sign as its hooks. It is
+// kept sealed: its Password field is the private key.
 type digestAuth struct {
 	signer sealed[*digest.Transport]
 	gate   challengeGate
@@ -42,10 +35,10 @@ func newDigestAuth(user string, password sealed[string], base http.RoundTripper)
 		Transport:     capped401{base: base},
 		FindChallenge: findChallenge,
 		Digest:        sign,
-	})}
+	}), gate: challengeGate{fetch: make(chan struct{}, 1)}}
 }
 
-// RoundTrip implements http.RoundTripper. The Transport signs clones of req, never req itself.
+// RoundTrip implements http.RoundTripper. The Transport sends clones of req, never req itself.
 func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	defer closeRequestBody(req) // the Transport sends bodies from GetBody and leaves req's open
 	fetching, err := d.gate.enter(req.Context())
@@ -62,8 +55,8 @@ func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	if c, err := findChallenge(resp.Header); err != nil || !c.Stale {
 		return resp, nil // the credentials were refused
 	}
-	// The nonce went stale again before the Transport's answer to it arrived. It kept the first
-	// new nonce it was given, not this one: answering costs up to two more requests.
+	// The Transport answers one stale nonce; this one went stale again before its answer came.
+	// It holds the first new nonce, not this one: answering costs up to two more requests.
 	again, ok := replayable(req)
 	if !ok {
 		return resp, nil
@@ -73,45 +66,38 @@ func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // challengeGate makes the concurrent first calls of a fresh client wait for the one fetching
-// the challenge, each as long as its own context allows. It opens for good once a fetch is
+// the challenge, each as long as its own context allows: the Transport sends every call
+// unsigned until it holds one, and each would fetch its own. It opens for good once a fetch is
 // answered; when a fetch fails without an answer, the next caller in fetches instead.
 type challengeGate struct {
-	open     atomic.Bool // read alone on every call once open
-	mu       sync.Mutex
-	fetching chan struct{} // closed when the fetch in flight ends; nil when none
+	open  atomic.Bool   // read alone on every call once open
+	fetch chan struct{} // holds a token while a caller fetches; capacity 1
 }
 
-// enter returns when the gate is open, or with fetching set when the caller is to fetch the
+// enter returns once the gate is open, or with fetching set when the caller is to fetch the
 // challenge and then call leave, or with ctx's error when ctx ends first.
 func (g *challengeGate) enter(ctx context.Context) (fetching bool, err error) {
-	for !g.open.Load() {
-		g.mu.Lock()
-		wait, fetch := g.fetching, false
-		if wait == nil && !g.open.Load() {
-			g.fetching, fetch = make(chan struct{}), true
-		}
-		g.mu.Unlock()
-		if wait == nil {
-			return fetch, nil
-		}
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return false, ctx.Err()
-		}
+	if g.open.Load() {
+		return false, nil
 	}
-	return false, nil
+	select {
+	case g.fetch <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	if g.open.Load() {
+		<-g.fetch // opened while this caller waited
+		return false, nil
+	}
+	return true, nil
 }
 
 // leave ends a fetch, opening the gate when the server answered it.
 func (g *challengeGate) leave(answered bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	if answered {
 		g.open.Store(true)
 	}
-	close(g.fetching)
-	g.fetching = nil
+	<-g.fetch
 }
 
 // capped401 caps how much of a 401's body can be read: icholy/digest reads a challenge's body
@@ -121,34 +107,18 @@ type capped401 struct{ base http.RoundTripper }
 func (t capped401) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		resp.Body = &cappedBody{Reader: io.LimitReader(resp.Body, maxChallengeBytes), body: resp.Body}
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, maxChallengeBytes), resp.Body}
 	}
 	return resp, err
 }
 
-// cappedBody is a 401's body, read up to maxChallengeBytes, and read as empty once closed:
-// icholy/digest returns a 401 without a usable challenge with the body it drained and closed.
-type cappedBody struct {
-	io.Reader
-	body   io.Closer
-	closed bool
-}
-
-func (b *cappedBody) Read(p []byte) (int, error) {
-	if b.closed {
-		return 0, io.EOF
-	}
-	return b.Reader.Read(p)
-}
-
-func (b *cappedBody) Close() error {
-	b.closed = true
-	return b.body.Close()
-}
-
 // findChallenge is icholy/digest's FindChallenge for the challenges sign can answer. Whatever
-// it cannot use is ErrNoChallenge, on which the Transport returns the 401 the server sent, and
-// the client makes it an *APIError matching ErrUnauthorized.
+// it cannot use is ErrNoChallenge, on which the Transport returns the server's 401 (its body
+// drained) instead of failing with a parser's message: the client makes it an *APIError
+// matching ErrUnauthorized.
 func findChallenge(h http.Header) (*digest.Challenge, error) {
 	for _, v := range h.Values("WWW-Authenticate") {
 		c, err := digest.ParseChallenge(v)
