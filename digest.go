@@ -52,17 +52,23 @@ func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
-	if c, err := findChallenge(resp.Header); err != nil || !c.Stale {
+	c, err := findChallenge(resp.Header)
+	if err != nil || !c.Stale {
 		return resp, nil // the credentials were refused
 	}
-	// The Transport answers one stale nonce; this one went stale again before its answer came.
-	// It holds the first new nonce, not this one: answering costs up to two more requests.
+	// The Transport answers one stale nonce, with the nonce it then keeps for every call; under
+	// load, with nonces good for few requests, others wear that one out too. So a second stale
+	// answer is answered once more, with the nonce it brought, which no other call knows.
+	t := d.signer.get()
+	cred, err := sign(req, c, digest.Options{Method: req.Method, URI: req.URL.RequestURI(),
+		GetBody: req.GetBody, Count: 1, Username: t.Username, Password: t.Password})
 	again, ok := replayable(req)
-	if !ok {
+	if err != nil || !ok {
 		return resp, nil
 	}
 	discard(resp)
-	return d.signer.get().RoundTrip(again)
+	again.Header.Set("Authorization", cred.String())
+	return t.Transport.RoundTrip(again)
 }
 
 // challengeGate makes the concurrent first calls of a fresh client wait for the one fetching
