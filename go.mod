@@ -3,13 +3,11 @@ module github.com/atlas-exports/atlas
 go 1.26.0
 
 require (
+	github.com/icholy/digest v1.2.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/oauth2 v0.38.0
 	golang.org/x/time v0.16.0
 )
 
-require (
-	github.com/icholy/digest v1.2.0 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-)
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
