@@ -1,312 +1,179 @@
 package atlas
 
 import (
+	"context"
 	"crypto/md5"
+	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
-	"iter"
-	"math/rand/v2"
+	"hash"
+	"io"
 	"net/http"
 	"strings"
-	"sync"
+	"sync/atomic"
+
+	"github.com/icholy/digest"
 )
 
-// maxStaleAnswers bounds how often one call answers a stale="true" challenge: the server
-// said the credentials were right and only the nonce aged, so the call is repeated with the
-// new nonce, but a server that calls every nonce stale is not answered forever.
-const maxStaleAnswers = 3
+// maxChallengeBytes caps how much of a 401's body is read, by icholy/digest and by the client.
+const maxChallengeBytes = 4 << 10
 
-// digestAuth signs requests with HTTP digest (RFC 7616) and owns its recovery. It learns the
-// server's challenge once and signs every later request with it, so a steady-state call takes
-// one round trip. While no challenge is known, one request goes out unsigned to fetch it and
-// every other waits for it (each as long as its own context allows). A stale nonce is
-// answered again, up to maxStaleAnswers times; a refusal that is not stale is final. A 401's
-// body is read no further than a few KiB.
+// digestAuth signs requests with HTTP digest (RFC 7616) through icholy/digest's Transport,
+// which learns a challenge once per host and signs every later request with it: one round trip
+// per call in steady state. What it lacks is added around it: capped401 beneath it, a gate
+// and one more answer to a stale nonce above it, and findChallenge and sign as its hooks. It is
+// kept sealed: its Password field is the private key.
 type digestAuth struct {
-	base  http.RoundTripper
-	user  string
-	state sealed[*digestState]
+	signer sealed[*digest.Transport]
+	gate   challengeGate
 }
 
-// digestState is the challenge a client signs with, and the credential it signs.
-type digestState struct {
-	password string
-	mu       sync.Mutex
-	chal     *challenge    // nil until the first challenge
-	fetching chan struct{} // closed when the request fetching the first challenge is done
+func newDigestAuth(user string, password sealed[string], base http.RoundTripper) http.RoundTripper {
+	return &digestAuth{signer: seal(&digest.Transport{
+		Username:      user,
+		Password:      password.get(),
+		Transport:     capped401{base: base},
+		FindChallenge: findChallenge,
+		Digest:        sign,
+	}), gate: challengeGate{fetch: make(chan struct{}, 1)}}
 }
 
-// challenge is a parsed WWW-Authenticate: Digest header, with what signing needs of it.
-type challenge struct {
-	realm, nonce, opaque, algorithm string
-	qopAuth                         bool // the server offers qop=auth
-	stale                           bool
-	sha256, sess                    bool   // the algorithm is SHA-256, and a -sess one
-	ha1                             string // H(user:realm:password), or the -sess base
-	// header and tail are the parts of the Authorization header that every request signed
-	// with this challenge shares: up to the uri's value, and the algorithm and opaque.
-	header, tail string
-	nc           uint32 // nonce count, under digestState.mu
-}
-
-func newDigestAuth(user string, password sealed[string], base http.RoundTripper) *digestAuth {
-	return &digestAuth{base: base, user: user, state: seal(&digestState{password: password.get()})}
-}
-
-// RoundTrip implements http.RoundTripper for requests built by do.
+// RoundTrip implements http.RoundTripper. The Transport sends clones of req, never req itself.
 func (d *digestAuth) RoundTrip(req *http.Request) (*http.Response, error) {
-	st := d.state.get()
-	chal, err := st.wait(req)
+	defer closeRequestBody(req) // the Transport sends bodies from GetBody and leaves req's open
+	fetching, err := d.gate.enter(req.Context())
 	if err != nil {
-		closeRequestBody(req)
 		return nil, err
 	}
-	for staleAnswers := 0; ; {
-		if chal != nil {
-			req.Header["Authorization"] = d.sign(st, chal, req)
-		}
-		resp, err := d.base.RoundTrip(req)
-		var next, answer *challenge
-		if err == nil && resp.StatusCode == http.StatusUnauthorized {
-			if next = parseChallenge(resp.Header.Values("WWW-Authenticate")); next != nil {
-				answer = st.prepare(d.user, next)
-				if chal == nil {
-					st.adopt(answer) // the first challenge: the waiters sign with it
-				}
-			}
-		}
-		if chal == nil {
-			st.fetched() // learned or not, the waiters may go on
-		}
-		if next == nil {
-			if staleAnswers > 0 && err == nil && resp.StatusCode != http.StatusUnauthorized {
-				// The nonce a stale answer brought is shared only once it has worked: shared
-				// at once, with nonces good for one request, other callers could use it up
-				// first, again and again, until this call ran out of answers.
-				st.adopt(chal)
-			}
-			return resp, err
-		}
-		if chal != nil && (!next.stale || staleAnswers == maxStaleAnswers) {
-			return resp, nil // the credentials were refused
-		}
-		if chal != nil {
-			staleAnswers++
-		}
-		again, ok := replayable(req)
-		if !ok {
-			return resp, nil
-		}
-		discard(resp)
-		// The nonce this answer brought, not the one learned last: under load with nonces good
-		// for a few requests, every caller answering the latest one would wear it out at once.
-		req, chal = again, answer
+	resp, err := d.signer.get().RoundTrip(req)
+	if fetching {
+		d.gate.leave(err == nil)
 	}
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	c, err := findChallenge(resp.Header)
+	if err != nil || !c.Stale {
+		return resp, nil // the credentials were refused
+	}
+	// The Transport answers one stale nonce, with the nonce it then keeps for every call; under
+	// load, with nonces good for few requests, others wear that one out too. So a second stale
+	// answer is answered once more, with the nonce it brought, which no other call knows.
+	t := d.signer.get()
+	cred, err := sign(req, c, digest.Options{Method: req.Method, URI: req.URL.RequestURI(),
+		GetBody: req.GetBody, Count: 1, Username: t.Username, Password: t.Password})
+	again, ok := replayable(req)
+	if err != nil || !ok {
+		return resp, nil
+	}
+	discard(resp)
+	again.Header.Set("Authorization", cred.String())
+	return t.Transport.RoundTrip(again)
 }
 
-// wait returns the challenge to sign with. With none known yet it returns nil to one caller,
-// who fetches it, and makes the others wait until that request is done or their context ends.
-func (st *digestState) wait(req *http.Request) (*challenge, error) {
-	for {
-		st.mu.Lock()
-		chal, fetching := st.chal, st.fetching
-		if chal == nil && fetching == nil {
-			st.fetching = make(chan struct{})
-		}
-		st.mu.Unlock()
-		if chal != nil || fetching == nil {
-			return chal, nil
-		}
-		select {
-		case <-fetching:
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
-		}
-	}
+// challengeGate makes the concurrent first calls of a fresh client wait for the one fetching
+// the challenge, each as long as its own context allows: the Transport sends every call
+// unsigned until it holds one, and each would fetch its own. It opens for good once a fetch is
+// answered; when a fetch fails without an answer, the next caller in fetches instead.
+type challengeGate struct {
+	open  atomic.Bool   // read alone on every call once open
+	fetch chan struct{} // holds a token while a caller fetches; capacity 1
 }
 
-// fetched releases the callers waiting for the first challenge.
-func (st *digestState) fetched() {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.fetching != nil {
-		close(st.fetching)
-		st.fetching = nil
+// enter returns once the gate is open, or with fetching set when the caller is to fetch the
+// challenge and then call leave, or with ctx's error when ctx ends first.
+func (g *challengeGate) enter(ctx context.Context) (fetching bool, err error) {
+	if g.open.Load() {
+		return false, nil
 	}
+	select {
+	case g.fetch <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	if g.open.Load() {
+		<-g.fetch // opened while this caller waited
+		return false, nil
+	}
+	return true, nil
 }
 
-// prepare returns the challenge that answers c, ready to sign with: the one held, when it has
-// the same nonce, or c with its shared parts built. It does not make c the one held.
-func (st *digestState) prepare(user string, c *challenge) *challenge {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.chal != nil && st.chal.nonce == c.nonce && st.chal.realm == c.realm {
-		return st.chal
+// leave ends a fetch, opening the gate when the server answered it.
+func (g *challengeGate) leave(answered bool) {
+	if answered {
+		g.open.Store(true)
 	}
-	var sum [sha256.Size * 2]byte
-	c.ha1 = string(c.hexSum(&sum, []byte(user+":"+c.realm+":"+st.password)))
-	c.header = `Digest username="` + quoteEscape(user) + `", realm="` + quoteEscape(c.realm) +
-		`", nonce="` + quoteEscape(c.nonce) + `", uri="`
-	if c.algorithm != "" {
-		c.tail = ", algorithm=" + c.algorithm
-	}
-	if c.opaque != "" {
-		c.tail += `, opaque="` + quoteEscape(c.opaque) + `"`
-	}
-	return c
+	<-g.fetch
 }
 
-// adopt makes c the challenge every request signs with from now on.
-func (st *digestState) adopt(c *challenge) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.chal = c
+// capped401 caps how much of a 401's body can be read: icholy/digest reads a challenge's body
+// to EOF before answering it, and a hostile server's never ends.
+type capped401 struct{ base http.RoundTripper }
+
+func (t capped401) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, maxChallengeBytes), resp.Body}
+	}
+	return resp, err
 }
 
-// sign builds the Authorization header of req for chal (RFC 7616 section 3.4). It hashes
-// into buffers on the stack: the header and its slice are its only allocations.
-func (d *digestAuth) sign(st *digestState, chal *challenge, req *http.Request) []string {
-	st.mu.Lock()
-	chal.nc++
-	nc := chal.nc
-	st.mu.Unlock()
-	const hexDigits = "0123456789abcdef"
-	var ncs [8]byte
-	for i := 7; i >= 0; i-- {
-		ncs[i] = hexDigits[nc&0xf]
-		nc >>= 4
-	}
-	var cnRaw [8]byte
-	binary.LittleEndian.PutUint64(cnRaw[:], rand.Uint64())
-	var cnonce [16]byte
-	hex.Encode(cnonce[:], cnRaw[:])
-	uri := req.URL.RequestURI()
-
-	var scratch [256]byte
-	var ha1Sum, ha2Sum, respSum [sha256.Size * 2]byte
-	ha1 := append(ha1Sum[:0], chal.ha1...)
-	if chal.sess {
-		b := append(append(append(append(append(scratch[:0], chal.ha1...), ':'), chal.nonce...), ':'), cnonce[:]...)
-		ha1 = chal.hexSum(&ha1Sum, b)
-	}
-	ha2 := chal.hexSum(&ha2Sum, append(append(append(scratch[:0], req.Method...), ':'), uri...))
-	b := append(append(append(scratch[:0], ha1...), ':'), chal.nonce...)
-	if chal.qopAuth {
-		b = append(append(append(append(append(b, ':'), ncs[:]...), ':'), cnonce[:]...), ":auth"...)
-	}
-	response := chal.hexSum(&respSum, append(append(b, ':'), ha2...))
-
-	var h strings.Builder
-	h.Grow(len(chal.header) + len(uri) + len(chal.tail) + 128)
-	h.WriteString(chal.header)
-	h.WriteString(quoteEscape(uri))
-	h.WriteString(`", response="`)
-	h.Write(response)
-	h.WriteByte('"')
-	h.WriteString(chal.tail)
-	if chal.qopAuth {
-		h.WriteString(`, qop=auth, nc=`)
-		h.Write(ncs[:])
-		h.WriteString(`, cnonce="`)
-		h.Write(cnonce[:])
-		h.WriteByte('"')
-	}
-	return []string{h.String()}
-}
-
-// hexSum puts the hex digest of data with the challenge's algorithm in dst and returns it:
-// SHA-256 when the algorithm names it, MD5 otherwise (Atlas's, and the default of RFC 7616).
-func (c *challenge) hexSum(dst *[sha256.Size * 2]byte, data []byte) []byte {
-	if c.sha256 {
-		sum := sha256.Sum256(data)
-		return dst[:hex.Encode(dst[:], sum[:])]
-	}
-	sum := md5.Sum(data)
-	return dst[:hex.Encode(dst[:], sum[:])]
-}
-
-// parseChallenge returns the first Digest challenge among WWW-Authenticate values that this
-// client can answer, or nil: a challenge without realm or nonce, or with an algorithm other
-// than MD5 and SHA-256 (and their -sess forms), cannot be signed.
-func parseChallenge(values []string) *challenge {
-	for _, v := range values {
-		scheme, params, _ := strings.Cut(strings.TrimSpace(v), " ")
-		if !strings.EqualFold(scheme, "Digest") {
+// findChallenge is icholy/digest's FindChallenge for the challenges sign can answer. Whatever
+// it cannot use is ErrNoChallenge, on which the Transport returns the server's 401 (its body
+// drained) instead of failing with a parser's message: the client makes it an *APIError
+// matching ErrUnauthorized.
+func findChallenge(h http.Header) (*digest.Challenge, error) {
+	for _, v := range h.Values("WWW-Authenticate") {
+		c, err := digest.ParseChallenge(v)
+		if err != nil || c.Realm == "" || c.Nonce == "" {
 			continue
 		}
-		c := &challenge{}
-		for key, value := range authParams(params) {
-			switch strings.ToLower(key) {
-			case "realm":
-				c.realm = value
-			case "nonce":
-				c.nonce = value
-			case "opaque":
-				c.opaque = value
-			case "algorithm":
-				c.algorithm = value
-			case "stale":
-				c.stale = strings.EqualFold(value, "true")
-			case "qop":
-				for q := range strings.SplitSeq(value, ",") {
-					c.qopAuth = c.qopAuth || strings.EqualFold(strings.TrimSpace(q), "auth")
-				}
-			}
+		for i, q := range c.QOP {
+			c.QOP[i] = strings.TrimSpace(q) // it splits `qop="auth, auth-int"` at the comma only
 		}
-		switch alg := strings.ToUpper(c.algorithm); alg {
-		case "", "MD5", "MD5-SESS", "SHA-256", "SHA-256-SESS":
-			c.sha256 = strings.HasPrefix(alg, "SHA-256")
-			c.sess = strings.HasSuffix(alg, "-SESS")
-		default:
-			continue
-		}
-		if c.realm != "" && c.nonce != "" {
-			return c
+		plain := *c
+		plain.Algorithm, _ = sessHash(c.Algorithm)
+		if digest.CanDigest(&plain) {
+			return c, nil
 		}
 	}
-	return nil
+	return nil, digest.ErrNoChallenge
 }
 
-// authParams yields the name=value pairs of an auth-param list, unquoting quoted values.
-func authParams(s string) iter.Seq2[string, string] {
-	return func(yield func(string, string) bool) {
-		for {
-			s = strings.TrimLeft(s, " \t,")
-			name, rest, ok := strings.Cut(s, "=")
-			if !ok {
-				return
-			}
-			name, rest = strings.TrimSpace(name), strings.TrimLeft(rest, " \t")
-			var value strings.Builder
-			if strings.HasPrefix(rest, `"`) {
-				i := 1
-				for ; i < len(rest) && rest[i] != '"'; i++ {
-					if rest[i] == '\\' && i+1 < len(rest) {
-						i++
-					}
-					value.WriteByte(rest[i])
-				}
-				s = rest[min(i+1, len(rest)):]
-			} else {
-				end := strings.IndexByte(rest, ',')
-				if end < 0 {
-					end = len(rest)
-				}
-				value.WriteString(strings.TrimSpace(rest[:end]))
-				s = rest[end:]
-			}
-			if !yield(name, value.String()) {
-				return
-			}
-		}
+// sign is icholy/digest's Digest, also answering MD5-sess and SHA-256-sess, which it does not
+// know: their H(A1) is H(H(user:realm:password):nonce:cnonce) (RFC 7616 section 3.4.2).
+func sign(_ *http.Request, chal *digest.Challenge, o digest.Options) (*digest.Credentials, error) {
+	alg, h := sessHash(chal.Algorithm)
+	if h == nil {
+		return digest.Digest(chal, o)
 	}
+	sum := func(s string) string {
+		hh := h()
+		_, _ = io.WriteString(hh, s)
+		return hex.EncodeToString(hh.Sum(nil))
+	}
+	plain := *chal
+	plain.Algorithm = alg
+	o.Cnonce = rand.Text()
+	o.A1 = sum(sum(o.Username+":"+chal.Realm+":"+o.Password) + ":" + chal.Nonce + ":" + o.Cnonce)
+	cred, err := digest.Digest(&plain, o)
+	if err == nil {
+		cred.Algorithm = chal.Algorithm
+	}
+	return cred, err
 }
 
-// quoteEscape escapes a value for a quoted-string.
-func quoteEscape(s string) string {
-	if !strings.ContainsAny(s, `"\`) {
-		return s
+// sessHash returns the algorithm a -sess one is based on and its hash, or alg and nil when alg
+// is not a -sess algorithm sign answers.
+func sessHash(alg string) (string, func() hash.Hash) {
+	switch strings.ToUpper(alg) {
+	case "MD5-SESS":
+		return "MD5", md5.New
+	case "SHA-256-SESS":
+		return "SHA-256", sha256.New
 	}
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+	return alg, nil
 }
