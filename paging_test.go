@@ -481,3 +481,28 @@ func TestEnsureAndLatestEndWhenTheServerDoesNotPage(t *testing.T) {
 		})
 	}
 }
+
+// A page with links but no results decodes to nil Results on every list, as encoding/json
+// decodes it: nothing is made up that the server did not send, and All yields nothing.
+func TestAPageWithoutResultsHasNilResults(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, `{"links":[{"href":"https://cloud.mongodb.com/api/atlas","rel":"self"}]}`)
+	})
+	c := newClient(t, srv)
+	ctx := t.Context()
+	jobs, err := c.Exports.List(ctx, testGroupID, testCluster, nil)
+	require.NoError(t, err)
+	assert.Nil(t, jobs.Results)
+	buckets, err := c.ExportBuckets.List(ctx, testGroupID, nil)
+	require.NoError(t, err)
+	assert.Nil(t, buckets.Results)
+	snapshots, err := c.Snapshots.List(ctx, testGroupID, testCluster, nil)
+	require.NoError(t, err)
+	assert.Nil(t, snapshots.Results)
+	sharded, err := c.Snapshots.ListSharded(ctx, testGroupID, testCluster, nil)
+	require.NoError(t, err)
+	assert.Nil(t, sharded.Results)
+	assert.Empty(t, collect(t, c.Exports.All(ctx, testGroupID, testCluster, nil), jobID))
+}

@@ -163,6 +163,21 @@ func TestDoDecodesTheAnswer(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "atlas: GET "+clustersPath+": invalid response: json: cannot unmarshal array into Go struct field "), err.Error())
 }
 
+// A JSON null decodes into anything as nothing at all: Do answers it as the services do,
+// with ErrInvalidResponse, whatever out is, rather than nil and a zero value.
+func TestDoRefusesAJSONNull(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Mux.HandleFunc(clustersPath, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, " null\n") })
+	c := newClient(t, srv)
+	get := &atlas.Request{Method: http.MethodGet, Path: clustersPath, Version: "2023-01-01"}
+	for _, out := range []any{new(map[string]any), new(any), new(struct{ Name string })} {
+		err := c.Do(t.Context(), get, out)
+		require.ErrorIs(t, err, atlas.ErrInvalidResponse)
+		assert.Contains(t, err.Error(), "the body is JSON null")
+	}
+}
+
 func TestDoRetriesByMethod(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
