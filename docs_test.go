@@ -203,3 +203,10 @@ func requireLines(gomod string) []string {
 	}
 	return out
 }
+
+// The README teaches in one screen: the rest goes to docs/.
+func TestReadmeFitsOnAScreen(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	require.LessOrEqual(t, strings.Count(string(b), "\n"), 250, "README.md lines")
+}
