@@ -169,9 +169,9 @@ func (s *serviceAccount) refused(tok string) bool {
 	st.reuse, st.last, st.dead = s.newReuse(), nil, tok
 	st.mu.Unlock()
 	if s.cache != nil {
-		_, _ = bounded(s, "drop", cacheCallTimeout, func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, s.cache.Drop(ctx, s.cacheKey, tok)
-		}, nil)
+		_ = s.cacheCall("drop", cacheCallTimeout, tok, func(ctx context.Context) error {
+			return s.cache.Drop(ctx, s.cacheKey, tok)
+		})
 	}
 	return true
 }
@@ -203,14 +203,12 @@ func (s *serviceAccount) fetch() (*oauth2.Token, error) {
 	dead := st.dead
 	st.mu.Unlock()
 	if s.cache != nil {
-		unlock, _ := bounded(s, "lock", cacheLockTimeout, func(ctx context.Context) (func(), error) {
-			return s.cache.Lock(ctx, s.cacheKey)
-		}, func(unlock func()) {
-			if unlock != nil {
-				unlock() // a lock taken too late is given back at once
-			}
+		var unlock func()
+		err := s.cacheCall("lock", cacheLockTimeout, "", func(ctx context.Context) (err error) {
+			unlock, err = s.cache.Lock(ctx, s.cacheKey)
+			return err
 		})
-		if unlock != nil {
+		if err == nil && unlock != nil {
 			defer unlock()
 		}
 		if tok := s.load(dead); tok != nil {
@@ -387,7 +385,7 @@ func b64token(tok string) bool {
 // refusal turns the token endpoint's non-2xx answer into a *GrantError holding an *APIError.
 // The endpoint answers with OAuth's {"error", "error_description"} or with an Atlas ApiError.
 func (s *serviceAccount) refusal(e *oauth2.RetrieveError) error {
-	apiErr := newAPIError(e.Response, e.Body, s.redact)
+	apiErr := newAPIError(e.Response, e.Body, func(text string) string { return s.redact(text) })
 	if apiErr.ErrorCode == "" && e.ErrorCode != "" {
 		apiErr.ErrorCode, apiErr.Detail, apiErr.Body = s.redact(e.ErrorCode), s.redact(e.ErrorDescription), nil
 	}
@@ -395,8 +393,8 @@ func (s *serviceAccount) refusal(e *oauth2.RetrieveError) error {
 }
 
 // redact hides the client secret, in every form the grant sends it, and extra from a text.
-func (s *serviceAccount) redact(text string) string {
-	return redactor{secrets: func() []string { return secretForms(s.clientID, s.secret.get()) }}.redact(text)
+func (s *serviceAccount) redact(text string, extra ...string) string {
+	return redactor{secrets: func() []string { return secretForms(s.clientID, s.secret.get()) }}.redact(text, extra...)
 }
 
 // close revokes every live token this client granted and did not share through a cache, and
@@ -451,7 +449,7 @@ func (s *serviceAccount) revoke(ctx context.Context, tok string) error {
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err
 		}
-		return fmt.Errorf("atlas: revoking a token: %w", redactor{secrets: func() []string { return []string{tok} }}.error(err))
+		return fmt.Errorf("atlas: revoking a token: %w", redactor{}.error(err, tok))
 	}
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
@@ -459,7 +457,7 @@ func (s *serviceAccount) revoke(ctx context.Context, tok string) error {
 		return nil
 	}
 	return fmt.Errorf("atlas: revoking a token: %w", newAPIError(resp, body, func(text string) string {
-		return strings.ReplaceAll(s.redact(text), tok, "[redacted]")
+		return s.redact(text, tok)
 	}))
 }
 
