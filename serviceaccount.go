@@ -199,11 +199,11 @@ func (s *serviceAccount) Token() (*oauth2.Token, error) {
 	st.mu.Unlock()
 	if s.cache != nil {
 		var unlock func()
-		err := s.cacheCall("lock", cacheLockTimeout, "", func(ctx context.Context) (err error) {
+		_ = s.cacheCall("lock", cacheLockTimeout, "", func(ctx context.Context) (err error) {
 			unlock, err = s.cache.Lock(ctx, s.cacheKey)
 			return err
 		})
-		if err == nil && unlock != nil {
+		if unlock != nil {
 			defer unlock()
 		}
 		if tok := s.load(dead); tok != nil {
