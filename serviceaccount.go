@@ -64,7 +64,7 @@ type serviceAccount struct {
 // accountState is what a serviceAccount learns as it runs.
 type accountState struct {
 	mu        sync.Mutex
-	reuse     oauth2.TokenSource // ReuseTokenSourceWithExpiry over fetch; replaced to drop a token
+	reuse     oauth2.TokenSource // ReuseTokenSourceWithExpiry over s; replaced to drop a token
 	call      *tokenCall         // the reuse source's Token call in flight, nil when none
 	last      *bearer            // the reuse source's latest token, taken without a call until renew
 	renew     time.Time
@@ -108,16 +108,11 @@ func newServiceAccount(clientID string, secret sealed[string], base string, user
 }
 
 // newReuse is a fresh token cache: ReuseTokenSource has no way to forget a token, so dropping
-// one means building a new one. Each token's Expiry is its renewal time (see fetch); the early
+// one means building a new one. Each token's Expiry is its renewal time (see Token); the early
 // expiry is a nanosecond because ReuseTokenSource takes zero to mean its default of 10 s.
 func (s *serviceAccount) newReuse() oauth2.TokenSource {
-	return oauth2.ReuseTokenSourceWithExpiry(nil, tokenFunc(s.fetch), time.Nanosecond)
+	return oauth2.ReuseTokenSourceWithExpiry(nil, s, time.Nanosecond)
 }
-
-// tokenFunc is an oauth2.TokenSource made of a function.
-type tokenFunc func() (*oauth2.Token, error)
-
-func (f tokenFunc) Token() (*oauth2.Token, error) { return f() }
 
 // token returns the token to send now: the reuse source's latest until its renewal time,
 // else its next answer, fetched in one goroutine shared by every caller waiting for it.
@@ -169,9 +164,9 @@ func (s *serviceAccount) refused(tok string) bool {
 	st.reuse, st.last, st.dead = s.newReuse(), nil, tok
 	st.mu.Unlock()
 	if s.cache != nil {
-		_, _ = bounded(s, "drop", cacheCallTimeout, func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, s.cache.Drop(ctx, s.cacheKey, tok)
-		}, nil)
+		_ = s.cacheCall("drop", cacheCallTimeout, tok, func(ctx context.Context) error {
+			return s.cache.Drop(ctx, s.cacheKey, tok)
+		})
 	}
 	return true
 }
@@ -186,10 +181,10 @@ func (s *serviceAccount) current() string {
 	return st.last.token
 }
 
-// fetch is the source beneath the reuse source: the recent refusal, a token from the cache,
+// Token is the source beneath the reuse source: the recent refusal, a token from the cache,
 // or a new grant. Each token's Expiry is set to its renewal time, so that the reuse source
 // asks again then, and a token without a usable lifetime is kept minGrantInterval.
-func (s *serviceAccount) fetch() (*oauth2.Token, error) {
+func (s *serviceAccount) Token() (*oauth2.Token, error) {
 	if s.ctx.Err() != nil {
 		return nil, ErrClosed
 	}
@@ -203,12 +198,10 @@ func (s *serviceAccount) fetch() (*oauth2.Token, error) {
 	dead := st.dead
 	st.mu.Unlock()
 	if s.cache != nil {
-		unlock, _ := bounded(s, "lock", cacheLockTimeout, func(ctx context.Context) (func(), error) {
-			return s.cache.Lock(ctx, s.cacheKey)
-		}, func(unlock func()) {
-			if unlock != nil {
-				unlock() // a lock taken too late is given back at once
-			}
+		var unlock func()
+		_ = s.cacheCall("lock", cacheLockTimeout, "", func(ctx context.Context) (err error) {
+			unlock, err = s.cache.Lock(ctx, s.cacheKey)
+			return err
 		})
 		if unlock != nil {
 			defer unlock()
@@ -264,19 +257,15 @@ func renewAt(start time.Time, lifetime time.Duration) time.Time {
 	return start.Add(max(lifetime-margin, minGrantInterval))
 }
 
-// grantRead is what the grant's transport saw of the answer's body, which x/oauth2 reports
-// only as text.
-type grantRead struct {
-	tooLarge bool
-	err      error
-}
-
-// grantTransport adds the SDK's headers to the token endpoint's requests, without modifying
-// the request it is given, and caps the answer: x/oauth2 reads up to 1 MiB.
+// grantTransport adds the SDK's headers to the OAuth endpoints' requests, without modifying
+// the request it is given, and caps the answer: x/oauth2 reads up to 1 MiB. Each grant has its
+// own, which records what x/oauth2 reports only as text: whether the answer was longer than
+// the cap, and why a read failed.
 type grantTransport struct {
 	base      http.RoundTripper
 	userAgent []string
-	read      *grantRead
+	tooLarge  bool
+	readErr   error
 }
 
 func (t *grantTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -285,52 +274,47 @@ func (t *grantTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.Header["User-Agent"] = t.userAgent
 	resp, err := t.base.RoundTrip(r)
 	if err == nil {
-		resp.Body = &cappedBody{body: resp.Body, left: maxTokenAnswer, read: t.read}
+		resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxTokenAnswer, t: t}
 	}
 	return resp, err
 }
 
-// cappedBody ends a body after maxTokenAnswer bytes, and records in read whether it was longer
-// and why a read failed.
+// cappedBody ends a body after maxTokenAnswer bytes, as if it ended there, and records in t
+// whether it was longer and why a read failed.
 type cappedBody struct {
-	body io.ReadCloser
+	io.ReadCloser
 	left int64
-	read *grantRead
+	t    *grantTransport
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		var one [1]byte
-		if n, _ := b.body.Read(one[:]); n > 0 {
-			b.read.tooLarge = true
+		if n, _ := b.ReadCloser.Read(one[:]); n > 0 {
+			b.t.tooLarge = true
 		}
 		return 0, io.EOF
 	}
-	n, err := b.body.Read(p[:min(int64(len(p)), b.left)])
+	n, err := b.ReadCloser.Read(p[:min(int64(len(p)), b.left)])
 	b.left -= int64(n)
 	if err != nil && err != io.EOF {
-		b.read.err = err
+		b.t.readErr = err
 	}
 	return n, err
 }
 
-func (b *cappedBody) Close() error { return b.body.Close() }
-
-// httpClient is the client of the OAuth endpoints: the SDK's transport, its redirect refusal
+// httpClient is a client of the OAuth endpoints: the SDK's transport, its redirect refusal
 // and its attempt timeout.
-func (s *serviceAccount) httpClient(read *grantRead) *http.Client {
-	return &http.Client{
-		Transport:     &grantTransport{base: s.base, userAgent: s.userAgent, read: read},
-		CheckRedirect: refuseRedirect,
-		Timeout:       s.timeout,
-	}
+func (s *serviceAccount) httpClient() (*http.Client, *grantTransport) {
+	t := &grantTransport{base: s.base, userAgent: s.userAgent}
+	return &http.Client{Transport: t, CheckRedirect: refuseRedirect, Timeout: s.timeout}, t
 }
 
 // grant asks the token endpoint for a token. Its errors are *GrantError, none quoting the
 // endpoint's answer beyond its redacted error fields.
 func (s *serviceAccount) grant() (string, time.Duration, error) {
-	read := &grantRead{}
-	ctx := context.WithValue(s.ctx, oauth2.HTTPClient, s.httpClient(read))
+	hc, read := s.httpClient()
+	ctx := context.WithValue(s.ctx, oauth2.HTTPClient, hc)
 	tok, err := s.conf.get().Token(ctx)
 	invalidAnswer := func(why string) error {
 		return &GrantError{Err: fmt.Errorf("%w: the token endpoint's answer %s", ErrInvalidResponse, why)}
@@ -342,8 +326,8 @@ func (s *serviceAccount) grant() (string, time.Duration, error) {
 		return "", 0, s.refusal(retrieveErr)
 	case read.tooLarge:
 		return "", 0, &GrantError{Err: fmt.Errorf("%w: the token endpoint's answer is over %d bytes", ErrBodyTooLarge, maxTokenAnswer)}
-	case read.err != nil:
-		return "", 0, &GrantError{Err: read.err}
+	case read.readErr != nil:
+		return "", 0, &GrantError{Err: read.readErr}
 	case s.ctx.Err() != nil:
 		return "", 0, ErrClosed
 	case errors.As(err, &urlErr):
@@ -387,7 +371,7 @@ func b64token(tok string) bool {
 // refusal turns the token endpoint's non-2xx answer into a *GrantError holding an *APIError.
 // The endpoint answers with OAuth's {"error", "error_description"} or with an Atlas ApiError.
 func (s *serviceAccount) refusal(e *oauth2.RetrieveError) error {
-	apiErr := newAPIError(e.Response, e.Body, s.redact)
+	apiErr := newAPIError(e.Response, e.Body, func(text string) string { return s.redact(text) })
 	if apiErr.ErrorCode == "" && e.ErrorCode != "" {
 		apiErr.ErrorCode, apiErr.Detail, apiErr.Body = s.redact(e.ErrorCode), s.redact(e.ErrorDescription), nil
 	}
@@ -395,8 +379,8 @@ func (s *serviceAccount) refusal(e *oauth2.RetrieveError) error {
 }
 
 // redact hides the client secret, in every form the grant sends it, and extra from a text.
-func (s *serviceAccount) redact(text string) string {
-	return redactor{secrets: func() []string { return secretForms(s.clientID, s.secret.get()) }}.redact(text)
+func (s *serviceAccount) redact(text string, extra ...string) string {
+	return redactor{secrets: func() []string { return secretForms(s.clientID, s.secret.get()) }}.redact(text, extra...)
 }
 
 // close revokes every live token this client granted and did not share through a cache, and
@@ -445,13 +429,14 @@ func (s *serviceAccount) revoke(ctx context.Context, tok string) error {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(s.clientID), url.QueryEscape(s.secret.get()))
-	resp, err := s.httpClient(&grantRead{}).Do(req)
+	hc, _ := s.httpClient()
+	resp, err := hc.Do(req)
 	if err != nil {
 		var urlErr *url.Error
 		if errors.As(err, &urlErr) {
 			err = urlErr.Err
 		}
-		return fmt.Errorf("atlas: revoking a token: %w", redactor{secrets: func() []string { return []string{tok} }}.error(err))
+		return fmt.Errorf("atlas: revoking a token: %w", redactor{}.error(err, tok))
 	}
 	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
@@ -459,7 +444,7 @@ func (s *serviceAccount) revoke(ctx context.Context, tok string) error {
 		return nil
 	}
 	return fmt.Errorf("atlas: revoking a token: %w", newAPIError(resp, body, func(text string) string {
-		return strings.ReplaceAll(s.redact(text), tok, "[redacted]")
+		return s.redact(text, tok)
 	}))
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -21,9 +19,10 @@ import (
 // Keys are chosen by the client from the base URL and the client ID, never from the secret, and
 // are safe as file names and Redis keys ([0-9a-f]{64}). A cache never stores a secret.
 //
-// The client bounds every call with a short timeout of its own, and a cache that fails or is
-// slow never fails a call: the client then grants as it would without one and writes a debug log
-// record. Implementations must be safe for concurrent use.
+// The client bounds every call with a short timeout of its own, through its context: an
+// implementation must return once ctx ends. A cache that fails or is slow never fails a call:
+// the client then grants as it would without one and writes a debug log record. Implementations
+// must be safe for concurrent use.
 type TokenCache interface {
 	// Load returns the token stored under key, or nil and no error when there is none. It may
 	// return an expired token; the client checks.
@@ -91,9 +90,11 @@ func WithTokenCache(cache TokenCache) Option {
 // load returns the cache's token when it is usable: a visible b64token, not the one this
 // client last saw refused, not expired, and not due for renewal by the client's clock.
 func (s *serviceAccount) load(dead string) *oauth2.Token {
-	ct, err := bounded(s, "load", cacheCallTimeout, func(ctx context.Context) (*CachedToken, error) {
-		return s.cache.Load(ctx, s.cacheKey)
-	}, nil)
+	var ct *CachedToken
+	err := s.cacheCall("load", cacheCallTimeout, "", func(ctx context.Context) (err error) {
+		ct, err = s.cache.Load(ctx, s.cacheKey)
+		return err
+	})
 	if err != nil || ct == nil || ct.AccessToken == dead || !b64token(ct.AccessToken) || ct.GrantedAt.IsZero() {
 		return nil
 	}
@@ -116,63 +117,21 @@ func (s *serviceAccount) load(dead string) *oauth2.Token {
 // store keeps a token this client granted in the cache, and reports whether it is now shared.
 func (s *serviceAccount) store(tok string, start time.Time, lifetime time.Duration) bool {
 	ct := &CachedToken{AccessToken: tok, GrantedAt: start, Expiry: expiry(start, lifetime)}
-	_, err := bounded(s, "store", cacheCallTimeout, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, s.cache.Store(ctx, s.cacheKey, ct)
-	}, nil)
-	return err == nil
+	return s.cacheCall("store", cacheCallTimeout, tok, func(ctx context.Context) error {
+		return s.cache.Store(ctx, s.cacheKey, ct)
+	}) == nil
 }
 
-// bounded calls the cache through f with a context that ends after d (or when the client
-// closes), and returns f's result or, for a cache that ignores its context, the context's
-// error once d has passed: f then goes on in its own goroutine, and late is given what it
-// returns, if it succeeds. A failure is written to the client's logger, at debug level.
-func bounded[T any](s *serviceAccount, op string, d time.Duration, f func(context.Context) (T, error), late func(T)) (T, error) {
+// cacheCall calls the cache through f with a context that ends after d or when the client
+// closes; a cache must return when it ends (NewFileTokenCache and redistoken do). A failure is
+// written to the client's logger at debug level, without the secret, the token held or tok.
+func (s *serviceAccount) cacheCall(op string, d time.Duration, tok string, f func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(s.ctx, d)
 	defer cancel()
-	type result struct {
-		v   T
-		err error
-	}
-	var mu sync.Mutex
-	gaveUp := false
-	done := make(chan result, 1)
-	go func() {
-		v, err := f(ctx)
-		mu.Lock()
-		defer mu.Unlock()
-		if gaveUp && err == nil && late != nil {
-			late(v)
-		}
-		done <- result{v, err}
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		mu.Lock()
-		select {
-		case r = <-done:
-		default:
-			gaveUp = true
-			r.err = fmt.Errorf("no answer within %v: %w", d, ctx.Err())
-		}
-		mu.Unlock()
-	}
-	if r.err != nil && s.logger != nil {
+	err := f(ctx)
+	if err != nil && s.logger != nil {
 		s.logger.LogAttrs(s.ctx, slog.LevelDebug, "atlas token cache failed; granting without it",
-			slog.String("op", op), slog.String("error", s.redactAll(r.err.Error())))
+			slog.String("op", op), slog.String("error", s.redact(err.Error(), tok, s.current())))
 	}
-	return r.v, r.err
-}
-
-// redactAll hides the client's secret and the tokens it holds from a text.
-func (s *serviceAccount) redactAll(text string) string {
-	text = s.redact(text)
-	st := s.st.get()
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for tok := range st.held {
-		text = strings.ReplaceAll(text, tok, "[redacted]")
-	}
-	return text
+	return err
 }
