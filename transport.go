@@ -63,22 +63,7 @@ func discard(resp *http.Response) {
 // redirect, and following a redirect would send credentials to wherever it points. The target
 // is shown without user info, query or fragment, which can carry credentials. http.Client
 // returns the error inside a *url.Error, whose own text has the request's raw URL: callers
-// unwrap it before showing it.
+// unwrap it before showing it. net/http sets req.Response, the 3xx, on every redirect.
 func refuseRedirect(req *http.Request, _ []*http.Request) error {
-	status := 0
-	if req.Response != nil {
-		status = req.Response.StatusCode
-	}
-	return fmt.Errorf("%w: the server answered %d, redirecting to %s", ErrRedirect, status, shownURL(req.URL))
-}
-
-// redirectError is a 3xx answer, which the client never follows: the API does not redirect,
-// and auth would be sent again to wherever the redirect points. The target is shown without
-// user info or query, which can carry credentials.
-func redirectError(resp *http.Response) error {
-	loc, err := resp.Location()
-	if err != nil {
-		return fmt.Errorf("%w: the server answered %d without a usable Location", ErrRedirect, resp.StatusCode)
-	}
-	return fmt.Errorf("%w: the server answered %d, redirecting to %s", ErrRedirect, resp.StatusCode, shownURL(loc))
+	return fmt.Errorf("%w: the server answered %d, redirecting to %s", ErrRedirect, req.Response.StatusCode, shownURL(req.URL))
 }

@@ -326,8 +326,3 @@ func TestAttemptTimeoutEndsAStalledAnswer(t *testing.T) {
 		}
 	}
 }
-
-// roundTripper is a func as an http.RoundTripper.
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
