@@ -21,10 +21,6 @@ const DefaultAttemptTimeout = time.Minute
 // defaultMaxConns caps the default transport's connections to the API host.
 const defaultMaxConns = 64
 
-// maxHeaderBytes caps a response's header block. The API's headers are a few hundred bytes;
-// net/http's own default would allow 10 MiB.
-const maxHeaderBytes = 64 << 10
-
 // newDefaultTransport is a transport tuned for one API host under concurrency, with timeouts
 // for dialing and TLS. The response, headers and body alike, is bounded by the attempt's
 // timeout (DefaultAttemptTimeout), not by a timer of the transport's own.
@@ -47,7 +43,7 @@ func newDefaultTransport() *http.Transport {
 		MaxIdleConns:           100,
 		MaxIdleConnsPerHost:    defaultMaxConns,
 		MaxConnsPerHost:        defaultMaxConns,
-		MaxResponseHeaderBytes: maxHeaderBytes,
+		MaxResponseHeaderBytes: 64 << 10, // the API's are a few hundred bytes; net/http's default allows 10 MiB
 	}
 }
 

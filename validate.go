@@ -10,12 +10,13 @@ import (
 // checkHexID checks an id against the spec's ^([a-f0-9]{24})$. The error does not repeat the
 // value: a caller who swapped arguments might have passed a secret.
 func checkHexID(name, id string) error {
+	const want = "must be 24 lowercase hexadecimal characters (^([a-f0-9]{24})$), got "
 	if len(id) != 24 {
-		return invalid(name, fmt.Sprintf("must be 24 lowercase hexadecimal characters (^([a-f0-9]{24})$), got %d characters", len(id)))
+		return invalid(name, fmt.Sprintf(want+"%d characters", len(id)))
 	}
 	for i := 0; i < len(id); i++ {
 		if c := id[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return invalid(name, fmt.Sprintf("must be 24 lowercase hexadecimal characters (^([a-f0-9]{24})$), got a disallowed character at position %d", i+1))
+			return invalid(name, fmt.Sprintf(want+"a disallowed character at position %d", i+1))
 		}
 	}
 	return nil
