@@ -15,11 +15,11 @@ func checkBaseURL(raw string) (string, error) {
 	if err != nil {
 		return "", invalid("WithBaseURL", "not a URL")
 	}
-	shown := shownURL(u) // user info, query and fragment can all hold credentials
+	shown := shownURL(u)
 	switch {
 	case u.User != nil:
 		return "", invalid("WithBaseURL", "user info is not allowed in the base URL ("+shown+"): use an auth option")
-	case u.Host == "" || u.Hostname() == "":
+	case u.Hostname() == "":
 		return "", invalid("WithBaseURL", "no host in "+shown)
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 		return "", invalid("WithBaseURL", "a query or fragment is not allowed in "+shown)

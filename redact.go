@@ -41,13 +41,8 @@ type redactor struct {
 
 // redact returns s with every credential, and every extra string, replaced.
 func (r redactor) redact(s string, extra ...string) string {
-	var all []string
-	if r.secrets != nil {
-		all = r.secrets()
-	}
-	all = append(all, extra...)
-	for _, secret := range all {
-		if secret != "" && strings.Contains(s, secret) {
+	for _, secret := range append(r.secrets(), extra...) {
+		if secret != "" {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
 	}
@@ -82,9 +77,6 @@ func (e *redactedError) As(target any) bool { return errors.As(e.cause.get(), ta
 // shownURL is a URL fit for an error text: scheme, host and path, without user info, query
 // or fragment, which can carry credentials.
 func shownURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
 	shown := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 	s := shown.String()
 	if u.RawQuery != "" {

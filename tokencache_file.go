@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -50,18 +51,15 @@ func NewFileTokenCache(dir string) (TokenCache, error) {
 		}
 		dir = filepath.Join(base, "atlas-go")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil { // fails on an existing file that is no directory
 		return nil, fmt.Errorf("atlas: token cache: %w", err)
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("atlas: token cache: %w", err)
 	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("%w: token cache: %s is not a directory", ErrInvalidArgument, dir)
-	}
-	if why := untrustedDir(fi); why != "" {
-		return nil, fmt.Errorf("%w: token cache: directory %s %s; use a directory only you can write (mode 0700)", ErrInvalidArgument, dir, why)
+	if !private(fi, 0o022) {
+		return nil, fmt.Errorf("%w: token cache: directory %s is writable by group or others, or owned by another user; use a directory only you can write (mode 0700)", ErrInvalidArgument, dir)
 	}
 	return &fileTokenCache{dir: dir}, nil
 }
@@ -69,13 +67,8 @@ func NewFileTokenCache(dir string) (TokenCache, error) {
 // path is the file of key, once key is known to be a client's key: 64 lowercase hex digits,
 // so that no key names a file outside dir.
 func (c *fileTokenCache) path(key, ext string) (string, error) {
-	if len(key) != 64 {
+	if len(key) != 64 || strings.Trim(key, "0123456789abcdef") != "" {
 		return "", fmt.Errorf("%w: token cache key must be 64 lowercase hex digits", ErrInvalidArgument)
-	}
-	for _, r := range key {
-		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
-			return "", fmt.Errorf("%w: token cache key must be 64 lowercase hex digits", ErrInvalidArgument)
-		}
 	}
 	return filepath.Join(c.dir, key+ext), nil
 }
@@ -90,37 +83,27 @@ func (c *fileTokenCache) Load(ctx context.Context, key string) (*CachedToken, er
 	if err != nil {
 		return nil, err
 	}
-	// Lstat refuses a symlink without following it; the open does not follow one either
-	// (O_NOFOLLOW, and O_NONBLOCK so that a FIFO cannot hang it), and what was opened is checked
-	// again, so a file swapped in between the two is judged by itself.
-	lfi, err := os.Lstat(path)
+	// Lstat judges a symlink as itself, on every OS; one check is enough, since only this user
+	// can swap the file before the open, the directory being private. Even so, the open follows
+	// no symlink and does not block on a FIFO.
+	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("atlas: token cache: %w", err)
 	}
-	if !lfi.Mode().IsRegular() || untrustedFile(lfi) != "" {
+	if !fi.Mode().IsRegular() || !private(fi, 0o077) {
 		return nil, nil
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("atlas: token cache: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("atlas: token cache: %w", err)
-	}
-	if !fi.Mode().IsRegular() || untrustedFile(fi) != "" {
-		return nil, nil
-	}
 	data, err := io.ReadAll(io.LimitReader(f, maxCacheFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("atlas: token cache: reading %s: %w", path, err)
+		return nil, fmt.Errorf("atlas: token cache: %w", err)
 	}
 	var tok CachedToken
 	if len(data) > maxCacheFile || json.Unmarshal(data, &tok) != nil || tok.AccessToken == "" || tok.GrantedAt.IsZero() {
@@ -131,7 +114,7 @@ func (c *fileTokenCache) Load(ctx context.Context, key string) (*CachedToken, er
 
 // Store writes tok to a temporary file in the directory, mode 0600, and renames it over key's
 // file, replacing whatever was there (a symlink included: rename replaces the link, not its
-// target).
+// target). No fsync: a file a crash left torn is ignored by Load, which costs one grant.
 func (c *fileTokenCache) Store(ctx context.Context, key string, tok *CachedToken) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -145,26 +128,19 @@ func (c *fileTokenCache) Store(ctx context.Context, key string, tok *CachedToken
 	}
 	data, err := json.Marshal(tok)
 	if err != nil {
-		return fmt.Errorf("atlas: token cache: encoding the token: %w", err)
+		return fmt.Errorf("atlas: token cache: %w", err)
 	}
 	f, err := os.CreateTemp(c.dir, key+".tmp-*") // mode 0600
 	if err != nil {
 		return fmt.Errorf("atlas: token cache: %w", err)
 	}
-	tmp := f.Name()
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
+	if err = errors.Join(err, f.Close()); err == nil {
+		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("atlas: token cache: writing %s: %w", path, err)
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("atlas: token cache: %w", err)
 	}
 	return nil
 }
@@ -192,15 +168,8 @@ func (c *fileTokenCache) Lock(ctx context.Context, key string) (func(), error) {
 		return nil, err
 	}
 	fl := flock.New(path, flock.SetPermissions(0o600))
-	ok, err := fl.TryLockContext(ctx, lockRetry)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("atlas: token cache: waiting for the lock %s: %w", path, ctxErr)
-		}
+	if ok, err := fl.TryLockContext(ctx, lockRetry); !ok { // false comes with flock's error or ctx's
 		return nil, fmt.Errorf("atlas: token cache: locking %s: %w", path, err)
-	}
-	if !ok { // TryLockContext returns false only with an error; kept so a change there cannot hand out a lock not held
-		return nil, fmt.Errorf("atlas: token cache: locking %s: not acquired", path)
 	}
 	return func() { _ = fl.Unlock() }, nil
 }

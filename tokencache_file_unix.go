@@ -8,33 +8,12 @@ import (
 	"syscall"
 )
 
-// untrustedDir says why a token cache directory is not to be used, or "" when it is: another
-// user can write it, or owns it.
-func untrustedDir(fi fs.FileInfo) string {
-	if fi.Mode().Perm()&0o022 != 0 {
-		return "is writable by group or others"
-	}
-	if !ownedByMe(fi) {
-		return "is owned by another user"
-	}
-	return ""
-}
-
-// untrustedFile says why a token cache file is not to be read, or "" when it is: another user
-// can read it, or owns it (and so could have written any token into it).
-func untrustedFile(fi fs.FileInfo) string {
-	if fi.Mode().Perm()&0o077 != 0 {
-		return "is readable or writable by group or others"
-	}
-	if !ownedByMe(fi) {
-		return "is owned by another user"
-	}
-	return ""
-}
-
-func ownedByMe(fi fs.FileInfo) bool {
+// private reports whether this process's user owns fi and group and others have none of the
+// permission bits in mask: whoever else can write a cache directory or file can hand the
+// client a token of theirs, and whoever else can read a file can use its token.
+func private(fi fs.FileInfo, mask fs.FileMode) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && int(st.Uid) == os.Geteuid()
+	return ok && int(st.Uid) == os.Geteuid() && fi.Mode().Perm()&mask == 0
 }
 
 // openNoFollow makes Load's open fail on a symlink and not block on a FIFO.

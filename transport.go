@@ -21,10 +21,6 @@ const DefaultAttemptTimeout = time.Minute
 // defaultMaxConns caps the default transport's connections to the API host.
 const defaultMaxConns = 64
 
-// maxHeaderBytes caps a response's header block. The API's headers are a few hundred bytes;
-// net/http's own default would allow 10 MiB.
-const maxHeaderBytes = 64 << 10
-
 // newDefaultTransport is a transport tuned for one API host under concurrency, with timeouts
 // for dialing and TLS. The response, headers and body alike, is bounded by the attempt's
 // timeout (DefaultAttemptTimeout), not by a timer of the transport's own.
@@ -47,7 +43,7 @@ func newDefaultTransport() *http.Transport {
 		MaxIdleConns:           100,
 		MaxIdleConnsPerHost:    defaultMaxConns,
 		MaxConnsPerHost:        defaultMaxConns,
-		MaxResponseHeaderBytes: maxHeaderBytes,
+		MaxResponseHeaderBytes: 64 << 10, // the API's are a few hundred bytes; net/http's default allows 10 MiB
 	}
 }
 
@@ -63,22 +59,7 @@ func discard(resp *http.Response) {
 // redirect, and following a redirect would send credentials to wherever it points. The target
 // is shown without user info, query or fragment, which can carry credentials. http.Client
 // returns the error inside a *url.Error, whose own text has the request's raw URL: callers
-// unwrap it before showing it.
+// unwrap it before showing it. net/http sets req.Response, the 3xx, on every redirect.
 func refuseRedirect(req *http.Request, _ []*http.Request) error {
-	status := 0
-	if req.Response != nil {
-		status = req.Response.StatusCode
-	}
-	return fmt.Errorf("%w: the server answered %d, redirecting to %s", ErrRedirect, status, shownURL(req.URL))
-}
-
-// redirectError is a 3xx answer, which the client never follows: the API does not redirect,
-// and auth would be sent again to wherever the redirect points. The target is shown without
-// user info or query, which can carry credentials.
-func redirectError(resp *http.Response) error {
-	loc, err := resp.Location()
-	if err != nil {
-		return fmt.Errorf("%w: the server answered %d without a usable Location", ErrRedirect, resp.StatusCode)
-	}
-	return fmt.Errorf("%w: the server answered %d, redirecting to %s", ErrRedirect, resp.StatusCode, shownURL(loc))
+	return fmt.Errorf("%w: the server answered %d, redirecting to %s", ErrRedirect, req.Response.StatusCode, shownURL(req.URL))
 }

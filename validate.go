@@ -7,23 +7,16 @@ import (
 	"strings"
 )
 
-// checkContext refuses a nil context before anything uses it.
-func checkContext(ctx context.Context) error {
-	if ctx == nil {
-		return invalid("ctx", "is nil")
-	}
-	return nil
-}
-
 // checkHexID checks an id against the spec's ^([a-f0-9]{24})$. The error does not repeat the
 // value: a caller who swapped arguments might have passed a secret.
 func checkHexID(name, id string) error {
+	const want = "must be 24 lowercase hexadecimal characters (^([a-f0-9]{24})$), got "
 	if len(id) != 24 {
-		return invalid(name, fmt.Sprintf("must be 24 lowercase hexadecimal characters (^([a-f0-9]{24})$), got %d characters", len(id)))
+		return invalid(name, fmt.Sprintf(want+"%d characters", len(id)))
 	}
 	for i := 0; i < len(id); i++ {
 		if c := id[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return invalid(name, fmt.Sprintf("must be 24 lowercase hexadecimal characters (^([a-f0-9]{24})$), got a disallowed character at position %d", i+1))
+			return invalid(name, fmt.Sprintf(want+"a disallowed character at position %d", i+1))
 		}
 	}
 	return nil
@@ -70,10 +63,11 @@ func checkRequestPath(p string) error {
 	return nil
 }
 
-// checkGroup checks the context and group of a project's operation.
+// checkGroup checks the context and group of a project's operation: a nil context is refused
+// before anything uses it.
 func checkGroup(ctx context.Context, groupID string) error {
-	if err := checkContext(ctx); err != nil {
-		return err
+	if ctx == nil {
+		return invalid("ctx", "is nil")
 	}
 	return checkHexID("groupID", groupID)
 }
@@ -86,25 +80,19 @@ func checkCluster(ctx context.Context, groupID, clusterName string) error {
 	return checkClusterName(clusterName)
 }
 
-// Paths are built in one concatenation each, so one allocation, from arguments already
-// checked. Segments are escaped even though the checks leave nothing to escape: a path must
-// never depend on a check being complete.
-
 // groupPath returns the escaped path of coll under a project, followed by /id unless id is "".
+// Segments are escaped even though the checks leave nothing to escape: a path must never
+// depend on a check being complete.
 func groupPath(groupID, coll, id string) string {
-	return "/api/atlas/v2/groups/" + url.PathEscape(groupID) + coll + idSegment(id) + url.PathEscape(id)
+	p := "/api/atlas/v2/groups/" + url.PathEscape(groupID) + coll
+	if id != "" {
+		p += "/" + url.PathEscape(id)
+	}
+	return p
 }
 
 // clusterPath returns the escaped path of coll under a cluster, followed by /id unless id is
 // "".
 func clusterPath(groupID, clusterName, coll, id string) string {
-	return "/api/atlas/v2/groups/" + url.PathEscape(groupID) + "/clusters/" + url.PathEscape(clusterName) + coll + idSegment(id) + url.PathEscape(id)
-}
-
-// idSegment is the separator before an id: none when there is no id.
-func idSegment(id string) string {
-	if id == "" {
-		return ""
-	}
-	return "/"
+	return groupPath(groupID, "/clusters/"+url.PathEscape(clusterName)+coll, id)
 }
