@@ -41,7 +41,10 @@ type redactor struct {
 
 // redact returns s with every credential, and every extra string, replaced.
 func (r redactor) redact(s string, extra ...string) string {
-	for _, secret := range append(r.secrets(), extra...) {
+	if r.secrets != nil { // the zero redactor hides only extra
+		extra = append(r.secrets(), extra...)
+	}
+	for _, secret := range extra {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
