@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -107,6 +108,21 @@ func TestCloseErrorHoldsNoCredential(t *testing.T) {
 	require.ErrorIs(t, err, atlas.ErrServer)
 	assertNoSecret(t, err, testSecret)
 	assert.Equal(t, 1, srv.LiveTokens(), "the revocation failed")
+}
+
+// A revocation that cannot reach the endpoint is Close's error too, typed as the transport's,
+// without the token it was revoking.
+func TestCloseWithTheEndpointGone(t *testing.T) {
+	t.Parallel()
+	srv, c, _ := saFake(t)
+	require.NoError(t, getTestJob(t.Context(), c))
+	srv.Close()
+	err := c.Close(t.Context())
+	var opErr *net.OpError
+	require.ErrorAs(t, err, &opErr)
+	assert.Contains(t, err.Error(), "revoking a token")
+	assertNoSecret(t, err, testSecret)
+	assert.NotContains(t, err.Error(), "/api/oauth/revoke", "*url.Error's raw URL is not repeated")
 }
 
 // Clients that hold nothing to revoke close too: nothing is sent, and calls after fail.
