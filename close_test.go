@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -110,16 +109,15 @@ func TestCloseErrorHoldsNoCredential(t *testing.T) {
 	assert.Equal(t, 1, srv.LiveTokens(), "the revocation failed")
 }
 
-// A revocation that cannot reach the endpoint is Close's error too, typed as the transport's,
-// without the token it was revoking.
+// A revocation that cannot reach the endpoint is Close's error too, without a credential or
+// the raw URL.
 func TestCloseWithTheEndpointGone(t *testing.T) {
 	t.Parallel()
 	srv, c, _ := saFake(t)
 	require.NoError(t, getTestJob(t.Context(), c))
 	srv.Close()
-	err := c.Close(t.Context())
-	var opErr *net.OpError
-	require.ErrorAs(t, err, &opErr)
+	err := c.Close(t.Context()) // a refused dial, or EOF on the connection the server closed
+	require.Error(t, err)
 	assert.Contains(t, err.Error(), "revoking a token")
 	assertNoSecret(t, err, testSecret)
 	assert.NotContains(t, err.Error(), "/api/oauth/revoke", "*url.Error's raw URL is not repeated")
