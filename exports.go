@@ -19,25 +19,6 @@ type ExportsService struct {
 	ensuring map[ensureKey]*ensureCall
 }
 
-// exportsPath checks the arguments and returns the escaped path of a cluster's export jobs.
-func exportsPath(ctx context.Context, groupID, clusterName string) (string, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
-		return "", err
-	}
-	return clusterPath(groupID, clusterName, "/backup/exports", ""), nil
-}
-
-// exportPath checks the arguments and returns the escaped path of one export job.
-func exportPath(ctx context.Context, groupID, clusterName, exportID string) (string, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
-		return "", err
-	}
-	if err := checkHexID("exportID", exportID); err != nil {
-		return "", err
-	}
-	return clusterPath(groupID, clusterName, "/backup/exports", exportID), nil
-}
-
 // Get returns one export job.
 //
 // GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/exports/{exportId}
@@ -49,7 +30,7 @@ func exportPath(ctx context.Context, groupID, clusterName, exportID string) (str
 // once retries are spent, ErrInvalidResponse for an answer about another job, and the
 // context's error when it ends.
 func (s *ExportsService) Get(ctx context.Context, groupID, clusterName, exportID string) (*ExportJob, error) {
-	path, err := exportPath(ctx, groupID, clusterName, exportID)
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/exports", "exportID", exportID)
 	if err != nil {
 		return nil, err
 	}
@@ -69,15 +50,11 @@ func (s *ExportsService) Get(ctx context.Context, groupID, clusterName, exportID
 // and send nothing; the other errors are those of Get. A page of more than 500 jobs, the
 // API's largest, is ErrInvalidResponse.
 func (s *ExportsService) List(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*ExportJobPage, error) {
-	path, err := exportsPath(ctx, groupID, clusterName)
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/exports", "", "")
 	if err != nil {
 		return nil, err
 	}
-	r, err := listRequest(path, MediaType, opts)
-	if err != nil {
-		return nil, err
-	}
-	return doJSON[ExportJobPage](ctx, s.client, r)
+	return listPage[ExportJob](ctx, s.client, path, MediaType, opts)
 }
 
 // All walks every export job of a cluster, page by page, starting at opts.PageNum with pages
@@ -110,7 +87,7 @@ func (s *ExportsService) All(ctx context.Context, groupID, clusterName string, o
 // costs money. Expect ErrNotFound for an unknown group, cluster, snapshot or bucket, and an
 // *APIError with BadRequestDetail for a 400 (a snapshot that is not completed, say).
 func (s *ExportsService) Create(ctx context.Context, groupID, clusterName string, req *CreateExportJobRequest) (*ExportJob, error) {
-	path, err := exportsPath(ctx, groupID, clusterName)
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/exports", "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -156,15 +133,14 @@ type WaitOptions struct {
 // and MaxWait, at once, with an error that says which ended it. In each of these cases the
 // job as last seen is returned too, or nil when no poll succeeded.
 func (s *ExportsService) Wait(ctx context.Context, groupID, clusterName, exportID string, opts *WaitOptions) (*ExportJob, error) {
-	o := WaitOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	iv, err := checkWait(ctx, groupID, clusterName, "exportID", exportID, o.PollInterval, o.MaxInterval, o.MaxWait)
-	if err != nil {
+	// Checked first: a wait that ends must never name a refused id.
+	if _, err := clusterOpPath(ctx, groupID, clusterName, "/backup/exports", "exportID", exportID); err != nil {
 		return nil, err
 	}
-	return wait(ctx, s.client, iv, poller[ExportJob]{
+	if opts == nil {
+		opts = &WaitOptions{}
+	}
+	return wait(ctx, s.client, poller[ExportJob]{
 		what: "export job " + exportID,
 		read: func(ctx context.Context) (*ExportJob, error) {
 			return s.Get(ctx, groupID, clusterName, exportID)
@@ -179,7 +155,10 @@ func (s *ExportsService) Wait(ctx context.Context, groupID, clusterName, exportI
 			return true, &ExportFailedError{Job: job, redact: func(t string) string { return s.client.redactor.redact(t) }}
 		},
 		progressed: jobProgressed,
-		onProgress: o.OnProgress,
+		onProgress: opts.OnProgress,
+		poll:       opts.PollInterval,
+		max:        opts.MaxInterval,
+		maxWait:    opts.MaxWait,
 	})
 }
 

@@ -12,14 +12,6 @@ type SnapshotsService struct {
 	client *Client
 }
 
-// snapshotsPath checks the arguments and returns the escaped path of a cluster's snapshots.
-func snapshotsPath(ctx context.Context, groupID, clusterName string) (string, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
-		return "", err
-	}
-	return clusterPath(groupID, clusterName, "/backup/snapshots", ""), nil
-}
-
 // List returns one page of a replica set's snapshots. opts may be nil.
 //
 // GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots
@@ -29,11 +21,11 @@ func snapshotsPath(ctx context.Context, groupID, clusterName string) (string, er
 // and nothing is sent. Expect ErrNotFound for an unknown group or cluster, ErrUnauthorized and
 // ErrForbidden for credentials, ErrRateLimited and ErrServer once retries are spent.
 func (s *SnapshotsService) List(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*SnapshotPage, error) {
-	path, err := snapshotsPath(ctx, groupID, clusterName)
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/snapshots", "", "")
 	if err != nil {
 		return nil, err
 	}
-	return s.list(ctx, path, opts)
+	return listPage[Snapshot](ctx, s.client, path, MediaType, opts)
 }
 
 // ListSharded returns a sharded cluster's snapshots.
@@ -50,15 +42,7 @@ func (s *SnapshotsService) ListSharded(ctx context.Context, groupID, clusterName
 	if opts != nil && *opts != (ListOptions{}) {
 		return nil, invalid("opts", "the sharded-cluster snapshot list is not paged: pass nil")
 	}
-	return s.list(ctx, clusterPath(groupID, clusterName, "/backup/snapshots/shardedClusters", ""), nil)
-}
-
-func (s *SnapshotsService) list(ctx context.Context, path string, opts *ListOptions) (*SnapshotPage, error) {
-	r, err := listRequest(path, MediaType, opts)
-	if err != nil {
-		return nil, err
-	}
-	return doJSON[SnapshotPage](ctx, s.client, r)
+	return listPage[Snapshot](ctx, s.client, clusterPath(groupID, clusterName, "/backup/snapshots/shardedClusters", ""), MediaType, nil)
 }
 
 // All walks every snapshot of a replica set, page by page, as ExportsService.All walks jobs.
@@ -89,13 +73,11 @@ func (s *SnapshotsService) GetSharded(ctx context.Context, groupID, clusterName,
 
 // get reads the snapshot snapshotID of the collection coll under a cluster.
 func (s *SnapshotsService) get(ctx context.Context, groupID, clusterName, coll, snapshotID string) (*Snapshot, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
+	path, err := clusterOpPath(ctx, groupID, clusterName, coll, "snapshotID", snapshotID)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkHexID("snapshotID", snapshotID); err != nil {
-		return nil, err
-	}
-	r := get(clusterPath(groupID, clusterName, coll, snapshotID), MediaType)
+	r := get(path, MediaType)
 	snap, err := doJSON[Snapshot](ctx, s.client, r)
 	if err != nil {
 		return nil, err
@@ -113,7 +95,7 @@ func (s *SnapshotsService) get(ctx context.Context, groupID, clusterName, coll, 
 // server certainly did not act on it. Expect the errors of List, and a 409 *APIError while
 // another snapshot is being taken.
 func (s *SnapshotsService) Take(ctx context.Context, groupID, clusterName string, req *TakeSnapshotRequest) (*Snapshot, error) {
-	path, err := snapshotsPath(ctx, groupID, clusterName)
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/snapshots", "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +128,7 @@ func (s *SnapshotsService) Latest(ctx context.Context, groupID, clusterName stri
 		}
 	}
 	if latest == nil {
-		path, _ := snapshotsPath(ctx, groupID, clusterName)
+		path := clusterPath(groupID, clusterName, "/backup/snapshots", "")
 		return nil, &RequestError{Method: "GET", Path: path, Err: noCompletedSnapshot{}}
 	}
 	return latest, nil
@@ -180,15 +162,14 @@ type SnapshotWaitOptions struct {
 // off and ends as ExportsService.Wait does, and returns the snapshot as last seen with the
 // error when a poll fails, the context ends or MaxWait passes.
 func (s *SnapshotsService) Wait(ctx context.Context, groupID, clusterName, snapshotID string, opts *SnapshotWaitOptions) (*Snapshot, error) {
-	o := SnapshotWaitOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	iv, err := checkWait(ctx, groupID, clusterName, "snapshotID", snapshotID, o.PollInterval, o.MaxInterval, o.MaxWait)
-	if err != nil {
+	// Checked first: a wait that ends must never name a refused id.
+	if _, err := clusterOpPath(ctx, groupID, clusterName, "/backup/snapshots", "snapshotID", snapshotID); err != nil {
 		return nil, err
 	}
-	return wait(ctx, s.client, iv, poller[Snapshot]{
+	if opts == nil {
+		opts = &SnapshotWaitOptions{}
+	}
+	return wait(ctx, s.client, poller[Snapshot]{
 		what: "snapshot " + snapshotID,
 		read: func(ctx context.Context) (*Snapshot, error) {
 			return s.Get(ctx, groupID, clusterName, snapshotID)
@@ -203,6 +184,9 @@ func (s *SnapshotsService) Wait(ctx context.Context, groupID, clusterName, snaps
 			return false, nil
 		},
 		progressed: func(prev, cur *Snapshot) bool { return prev.Status != cur.Status },
-		onProgress: o.OnProgress,
+		onProgress: opts.OnProgress,
+		poll:       opts.PollInterval,
+		max:        opts.MaxInterval,
+		maxWait:    opts.MaxWait,
 	})
 }
