@@ -16,10 +16,8 @@ type ExportBucketsService struct {
 //
 // GET /api/atlas/v2/groups/{groupId}/backup/exportBuckets (resource version 2024-05-30)
 //
-// It needs the Project Read Only role. groupID must be 24 lowercase hex characters, else the
-// error wraps ErrInvalidArgument and nothing is sent. Expect ErrNotFound for an unknown group,
-// ErrUnauthorized and ErrForbidden for credentials, ErrRateLimited and ErrServer once retries
-// are spent.
+// It needs the Project Read Only role. The arguments are checked and the errors are those of
+// ExportsService.List, without a cluster.
 func (s *ExportBucketsService) List(ctx context.Context, groupID string, opts *ListOptions) (*ExportBucketPage, error) {
 	path, err := projectOpPath(ctx, groupID, "/backup/exportBuckets", "", "")
 	if err != nil {
@@ -47,23 +45,18 @@ func (s *ExportBucketsService) Get(ctx context.Context, groupID, exportBucketID 
 		return nil, err
 	}
 	r := get(path, MediaTypeExportBuckets)
-	b, err := doJSON[ExportBucket](ctx, s.client, r)
-	if err != nil {
-		return nil, err
-	}
-	return sameID(s.client, r, "export bucket", exportBucketID, b.ID, b)
+	return doOne(ctx, s.client, r, "export bucket", exportBucketID, func(b *ExportBucket) string { return b.ID })
 }
 
 // Create grants Atlas access to a bucket for exports and returns it with its ID.
 //
 // POST /api/atlas/v2/groups/{groupId}/backup/exportBuckets (2024-05-30)
 //
-// It needs the Project Backup Manager role. req.CloudProvider decides the required fields: AWS needs
-// BucketName and IAMRoleID; AZURE needs RoleID and ServiceURL; GCP needs BucketName and
-// RoleID. A missing field, an unknown provider, a BucketName outside 3 to 63 characters or
-// holding "/" (a URL such as s3://nightly), or an id that is not 24 hex characters wraps
-// ErrInvalidArgument and sends nothing. Like every create it is repeated only when the server
-// certainly did not act on it.
+// It needs the Project Backup Manager role. A field that req.CloudProvider requires (see
+// CreateExportBucketRequest) missing, an unknown provider, a BucketName outside 3 to 63
+// characters or holding "/" (a URL such as s3://nightly), or an id that is not 24 hex
+// characters wraps ErrInvalidArgument and sends nothing. Like every create it is repeated only
+// when the server certainly did not act on it.
 func (s *ExportBucketsService) Create(ctx context.Context, groupID string, req *CreateExportBucketRequest) (*ExportBucket, error) {
 	path, err := projectOpPath(ctx, groupID, "/backup/exportBuckets", "", "")
 	if err != nil {
@@ -142,11 +135,7 @@ func (s *ExportBucketsService) Update(ctx context.Context, groupID, exportBucket
 	if err != nil {
 		return nil, err
 	}
-	b, err := doJSON[ExportBucket](ctx, s.client, r)
-	if err != nil {
-		return nil, err
-	}
-	return sameID(s.client, r, "export bucket", exportBucketID, b.ID, b)
+	return doOne(ctx, s.client, r, "export bucket", exportBucketID, func(b *ExportBucket) string { return b.ID })
 }
 
 // Delete removes an export bucket from the project; the bucket itself and what was exported

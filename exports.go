@@ -35,11 +35,7 @@ func (s *ExportsService) Get(ctx context.Context, groupID, clusterName, exportID
 		return nil, err
 	}
 	r := get(path, MediaType)
-	job, err := doJSON[ExportJob](ctx, s.client, r)
-	if err != nil {
-		return nil, err
-	}
-	return sameID(s.client, r, "export job", exportID, job.ID, job)
+	return doOne(ctx, s.client, r, "export job", exportID, func(j *ExportJob) string { return j.ID })
 }
 
 // List returns one page of a cluster's export jobs. opts may be nil.
@@ -162,15 +158,13 @@ func (s *ExportsService) Wait(ctx context.Context, groupID, clusterName, exportI
 	})
 }
 
-// jobProgressed reports whether a job moved between two polls.
+// jobProgressed reports whether a job moved between two polls: its state or its count of
+// exported collections changed, or the count appeared or went away.
 func jobProgressed(prev, cur *ExportJob) bool {
-	if prev.State != cur.State {
-		return true
+	if prev.ExportStatus == nil || cur.ExportStatus == nil {
+		return prev.State != cur.State || prev.ExportStatus != cur.ExportStatus
 	}
-	if (prev.ExportStatus == nil) != (cur.ExportStatus == nil) {
-		return true
-	}
-	return prev.ExportStatus != nil && *prev.ExportStatus != *cur.ExportStatus
+	return prev.State != cur.State || *prev.ExportStatus != *cur.ExportStatus
 }
 
 // Ensure exports a snapshot to a bucket at most once: it returns the cluster's existing job
@@ -198,16 +192,15 @@ func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string
 	key := ensureKey{groupID, clusterName, req.SnapshotID, req.ExportBucketID}
 	for {
 		s.mu.Lock()
-		call, running := s.ensuring[key]
-		if !running {
+		call := s.ensuring[key]
+		if call == nil {
+			// None in flight: this caller does the work and the later ones wait for it.
 			if s.ensuring == nil {
 				s.ensuring = make(map[ensureKey]*ensureCall)
 			}
 			call = &ensureCall{done: make(chan struct{})}
 			s.ensuring[key] = call
-		}
-		s.mu.Unlock()
-		if !running {
+			s.mu.Unlock()
 			call.job, call.err = s.ensure(ctx, groupID, clusterName, req)
 			call.abandoned = call.err != nil && ctx.Err() != nil
 			s.mu.Lock()
@@ -216,6 +209,7 @@ func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string
 			close(call.done)
 			return call.job, call.err
 		}
+		s.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("atlas: waiting for another Ensure of the same export: %w", ctx.Err())

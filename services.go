@@ -29,3 +29,13 @@ func clusterOpPath(ctx context.Context, groupID, clusterName, coll, idName, id s
 	}
 	return projectOpPath(ctx, groupID, "/clusters/"+url.PathEscape(clusterName)+coll, idName, id)
 }
+
+// doOne runs r, an operation on the document named id, and refuses an answer about another
+// document; idOf reads the answer's id and what names the kind of document, for the error.
+func doOne[T any](ctx context.Context, c *Client, r *request, what, id string, idOf func(*T) string) (*T, error) {
+	v, err := doJSON[T](ctx, c, r)
+	if err != nil {
+		return nil, err
+	}
+	return sameID(c, r, what, id, idOf(v), v)
+}

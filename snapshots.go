@@ -16,10 +16,8 @@ type SnapshotsService struct {
 //
 // GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots
 //
-// It needs the Project Read Only role. groupID must be 24 lowercase hex characters and
-// clusterName must match ^[a-zA-Z0-9][a-zA-Z0-9-]*$, else the error wraps ErrInvalidArgument
-// and nothing is sent. Expect ErrNotFound for an unknown group or cluster, ErrUnauthorized and
-// ErrForbidden for credentials, ErrRateLimited and ErrServer once retries are spent.
+// It needs the Project Read Only role. The arguments are checked and the errors are those of
+// ExportsService.List.
 func (s *SnapshotsService) List(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*SnapshotPage, error) {
 	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/snapshots", "", "")
 	if err != nil {
@@ -78,11 +76,7 @@ func (s *SnapshotsService) get(ctx context.Context, groupID, clusterName, coll, 
 		return nil, err
 	}
 	r := get(path, MediaType)
-	snap, err := doJSON[Snapshot](ctx, s.client, r)
-	if err != nil {
-		return nil, err
-	}
-	return sameID(s.client, r, "snapshot", snapshotID, snap.ID, snap)
+	return doOne(ctx, s.client, r, "snapshot", snapshotID, func(v *Snapshot) string { return v.ID })
 }
 
 // Take starts an on-demand snapshot of a replica set and returns it, usually queued; Wait
@@ -140,16 +134,13 @@ type noCompletedSnapshot struct{}
 func (noCompletedSnapshot) Error() string        { return "no completed snapshot" }
 func (noCompletedSnapshot) Is(target error) bool { return target == ErrNotFound }
 
-// SnapshotWaitOptions tunes SnapshotsService.Wait. The zero value polls every 10 seconds,
-// backing off to once a minute while nothing changes.
+// SnapshotWaitOptions tunes SnapshotsService.Wait as WaitOptions tunes ExportsService.Wait,
+// with the same zero value.
 type SnapshotWaitOptions struct {
-	// PollInterval is the wait between polls, and the wait again after any change.
+	// PollInterval, MaxInterval and MaxWait are those of WaitOptions.
 	PollInterval time.Duration
-	// MaxInterval caps the wait between polls as it grows while nothing changes.
-	MaxInterval time.Duration
-	// MaxWait ends the wait with an error matching context.DeadlineExceeded after this long;
-	// zero means no limit but the context's.
-	MaxWait time.Duration
+	MaxInterval  time.Duration
+	MaxWait      time.Duration
 	// OnProgress, when set, is called with the snapshot after every poll, from Wait's
 	// goroutine.
 	OnProgress func(*Snapshot)
