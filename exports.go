@@ -13,10 +13,10 @@ import (
 type ExportsService struct {
 	client *Client
 
-	// ensuring holds the Ensure calls in flight, one per export, so that concurrent calls
-	// for the same export share one outcome.
+	// ensuring holds the Ensure calls in flight by group, cluster, snapshot and bucket, so
+	// that concurrent calls for the same export share one outcome.
 	mu       sync.Mutex
-	ensuring map[ensureKey]*ensureCall
+	ensuring map[[4]string]*ensureCall
 }
 
 // Get returns one export job.
@@ -189,14 +189,14 @@ func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string
 	if err := req.check(); err != nil {
 		return nil, err
 	}
-	key := ensureKey{groupID, clusterName, req.SnapshotID, req.ExportBucketID}
+	key := [4]string{groupID, clusterName, req.SnapshotID, req.ExportBucketID}
 	for {
 		s.mu.Lock()
 		call := s.ensuring[key]
 		if call == nil {
 			// None in flight: this caller does the work and the later ones wait for it.
 			if s.ensuring == nil {
-				s.ensuring = make(map[ensureKey]*ensureCall)
+				s.ensuring = make(map[[4]string]*ensureCall)
 			}
 			call = &ensureCall{done: make(chan struct{})}
 			s.ensuring[key] = call
@@ -220,9 +220,6 @@ func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string
 		}
 	}
 }
-
-// ensureKey names one export for Ensure.
-type ensureKey struct{ groupID, clusterName, snapshotID, bucketID string }
 
 // ensureCall is one Ensure in flight. job and err are set before done is closed.
 type ensureCall struct {

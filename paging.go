@@ -1,6 +1,7 @@
 package atlas
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -57,10 +58,9 @@ func listPage[T any](ctx context.Context, c *Client, path, version string, opts 
 	return doJSON[Page[T]](ctx, c, &request{method: http.MethodGet, path: path, query: q, version: version, shape: pageShape})
 }
 
-// maxPages caps the pages one walk fetches: 500,000 items at the API's largest page, 100,000
-// at its default. A list longer than that, or a server that answers every page with new items
-// and a next link, ends the walk with ErrInvalidResponse. It also bounds the ids a walk keeps
-// to know a repeat: about 50 MiB allocated over a walk of 1,000 pages of 500.
+// maxPages caps the pages one walk fetches (see ExportsService.All): 500,000 items at the API's
+// largest page, 100,000 at its default. It also bounds the ids a walk keeps to know a repeat:
+// about 50 MiB allocated over a walk of 1,000 pages of 500.
 const maxPages = 1_000
 
 // walk yields every item of the pages list returns, as ExportsService.All documents; id names
@@ -78,10 +78,7 @@ func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, lis
 			page = *opts
 		}
 		page.PageNum = max(page.PageNum, 1)
-		perPage := page.ItemsPerPage
-		if perPage == 0 {
-			perPage = defaultItemsPerPage
-		}
+		perPage := cmp.Or(page.ItemsPerPage, defaultItemsPerPage)
 		before := (page.PageNum - 1) * perPage // items on the pages the walk skips
 		seen := make(map[string]struct{})
 		for pages := 1; ; pages++ {

@@ -5,11 +5,10 @@ import (
 	"net/url"
 )
 
-// The paths of the services' operations. Both functions check every argument first, so that a
-// refused one is ErrInvalidArgument before anything is sent or waited for, and return the
-// escaped path of the collection coll, followed by /id when idName names an id ("" for none).
-
-// projectOpPath checks the arguments of an operation under a project and returns its path.
+// projectOpPath checks the arguments of an operation under a project and returns the escaped
+// path of its collection coll, followed by /id when idName names an id ("" for none). Every
+// argument is checked first, so that a refused one is ErrInvalidArgument before anything is
+// sent or waited for.
 func projectOpPath(ctx context.Context, groupID, coll, idName, id string) (string, error) {
 	if err := checkGroup(ctx, groupID); err != nil {
 		return "", err
@@ -22,7 +21,7 @@ func projectOpPath(ctx context.Context, groupID, coll, idName, id string) (strin
 	return groupPath(groupID, coll, id), nil
 }
 
-// clusterOpPath checks the arguments of an operation under a cluster and returns its path.
+// clusterOpPath is projectOpPath for an operation under a cluster.
 func clusterOpPath(ctx context.Context, groupID, clusterName, coll, idName, id string) (string, error) {
 	if err := checkCluster(ctx, groupID, clusterName); err != nil {
 		return "", err

@@ -34,13 +34,14 @@ func (s *SnapshotsService) List(ctx context.Context, groupID, clusterName string
 // must be nil or zero: a field set wraps ErrInvalidArgument and sends nothing, rather than
 // being dropped unseen. The other errors are those of List.
 func (s *SnapshotsService) ListSharded(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*SnapshotPage, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/snapshots/shardedClusters", "", "")
+	if err != nil {
 		return nil, err
 	}
 	if opts != nil && *opts != (ListOptions{}) {
 		return nil, invalid("opts", "the sharded-cluster snapshot list is not paged: pass nil")
 	}
-	return listPage[Snapshot](ctx, s.client, clusterPath(groupID, clusterName, "/backup/snapshots/shardedClusters", ""), MediaType, nil)
+	return listPage[Snapshot](ctx, s.client, path, MediaType, nil)
 }
 
 // All walks every snapshot of a replica set, page by page, as ExportsService.All walks jobs.

@@ -1,6 +1,7 @@
 package atlas
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,12 +34,8 @@ func wait[T any](ctx context.Context, c *Client, p poller[T]) (*T, error) {
 	if p.poll < 0 || p.max < 0 || p.maxWait < 0 {
 		return nil, invalid("WaitOptions", "negative durations are not allowed")
 	}
-	if p.poll == 0 {
-		p.poll = DefaultPollInterval
-	}
-	if p.max == 0 {
-		p.max = max(DefaultMaxInterval, p.poll)
-	}
+	p.poll = cmp.Or(p.poll, DefaultPollInterval)
+	p.max = cmp.Or(p.max, max(DefaultMaxInterval, p.poll))
 	if p.max < p.poll {
 		return nil, invalid("WaitOptions", "MaxInterval is shorter than PollInterval")
 	}
