@@ -86,7 +86,7 @@ func decodeJSON(body []byte, out any, shape shapeLimits) error {
 		// and no error.
 		return fmt.Errorf("%w: the body is JSON null", ErrInvalidResponse)
 	}
-	if _, err := shape.check(body); err != nil {
+	if err := shape.check(body); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidResponse, err)
 	}
 	// Unmarshal, unlike a Decoder, also refuses data after the document: a body with

@@ -12,43 +12,18 @@ type ExportBucketsService struct {
 	client *Client
 }
 
-// bucketsPath checks the arguments and returns the escaped path of a project's buckets.
-func bucketsPath(ctx context.Context, groupID string) (string, error) {
-	if err := checkGroup(ctx, groupID); err != nil {
-		return "", err
-	}
-	return groupPath(groupID, "/backup/exportBuckets", ""), nil
-}
-
-// bucketPath checks the arguments and returns the escaped path of one bucket.
-func bucketPath(ctx context.Context, groupID, exportBucketID string) (string, error) {
-	if err := checkGroup(ctx, groupID); err != nil {
-		return "", err
-	}
-	if err := checkHexID("exportBucketID", exportBucketID); err != nil {
-		return "", err
-	}
-	return groupPath(groupID, "/backup/exportBuckets", exportBucketID), nil
-}
-
 // List returns one page of a project's export buckets. opts may be nil.
 //
 // GET /api/atlas/v2/groups/{groupId}/backup/exportBuckets (resource version 2024-05-30)
 //
-// It needs the Project Read Only role. groupID must be 24 lowercase hex characters, else the
-// error wraps ErrInvalidArgument and nothing is sent. Expect ErrNotFound for an unknown group,
-// ErrUnauthorized and ErrForbidden for credentials, ErrRateLimited and ErrServer once retries
-// are spent.
+// It needs the Project Read Only role. The arguments are checked and the errors are those of
+// ExportsService.List, without a cluster.
 func (s *ExportBucketsService) List(ctx context.Context, groupID string, opts *ListOptions) (*ExportBucketPage, error) {
-	path, err := bucketsPath(ctx, groupID)
+	path, err := projectOpPath(ctx, groupID, "/backup/exportBuckets", "", "")
 	if err != nil {
 		return nil, err
 	}
-	r, err := listRequest(path, MediaTypeExportBuckets, opts)
-	if err != nil {
-		return nil, err
-	}
-	return doJSON[ExportBucketPage](ctx, s.client, r)
+	return listPage[ExportBucket](ctx, s.client, path, MediaTypeExportBuckets, opts)
 }
 
 // All walks every export bucket of a project, page by page, as ExportsService.All walks jobs.
@@ -65,30 +40,25 @@ func (s *ExportBucketsService) All(ctx context.Context, groupID string, opts *Li
 // It needs the Project Read Only role. Expect ErrNotFound for an unknown group or bucket,
 // ErrInvalidResponse for an answer about another bucket, and the errors of List.
 func (s *ExportBucketsService) Get(ctx context.Context, groupID, exportBucketID string) (*ExportBucket, error) {
-	path, err := bucketPath(ctx, groupID, exportBucketID)
+	path, err := projectOpPath(ctx, groupID, "/backup/exportBuckets", "exportBucketID", exportBucketID)
 	if err != nil {
 		return nil, err
 	}
 	r := get(path, MediaTypeExportBuckets)
-	b, err := doJSON[ExportBucket](ctx, s.client, r)
-	if err != nil {
-		return nil, err
-	}
-	return sameID(s.client, r, "export bucket", exportBucketID, b.ID, b)
+	return doOne(ctx, s.client, r, "export bucket", exportBucketID, func(b *ExportBucket) string { return b.ID })
 }
 
 // Create grants Atlas access to a bucket for exports and returns it with its ID.
 //
 // POST /api/atlas/v2/groups/{groupId}/backup/exportBuckets (2024-05-30)
 //
-// It needs the Project Backup Manager role. req.CloudProvider decides the required fields: AWS needs
-// BucketName and IAMRoleID; AZURE needs RoleID and ServiceURL; GCP needs BucketName and
-// RoleID. A missing field, an unknown provider, a BucketName outside 3 to 63 characters or
-// holding "/" (a URL such as s3://nightly), or an id that is not 24 hex characters wraps
-// ErrInvalidArgument and sends nothing. Like every create it is repeated only when the server
-// certainly did not act on it.
+// It needs the Project Backup Manager role. A field that req.CloudProvider requires (see
+// CreateExportBucketRequest) missing, an unknown provider, a BucketName outside 3 to 63
+// characters or holding "/" (a URL such as s3://nightly), or an id that is not 24 hex
+// characters wraps ErrInvalidArgument and sends nothing. Like every create it is repeated only
+// when the server certainly did not act on it.
 func (s *ExportBucketsService) Create(ctx context.Context, groupID string, req *CreateExportBucketRequest) (*ExportBucket, error) {
-	path, err := bucketsPath(ctx, groupID)
+	path, err := projectOpPath(ctx, groupID, "/backup/exportBuckets", "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +124,7 @@ func (req *CreateExportBucketRequest) check() error {
 //
 // It needs the Project Backup Manager role. Expect the errors of Get.
 func (s *ExportBucketsService) Update(ctx context.Context, groupID, exportBucketID string, req *UpdateExportBucketRequest) (*ExportBucket, error) {
-	path, err := bucketPath(ctx, groupID, exportBucketID)
+	path, err := projectOpPath(ctx, groupID, "/backup/exportBuckets", "exportBucketID", exportBucketID)
 	if err != nil {
 		return nil, err
 	}
@@ -165,11 +135,7 @@ func (s *ExportBucketsService) Update(ctx context.Context, groupID, exportBucket
 	if err != nil {
 		return nil, err
 	}
-	b, err := doJSON[ExportBucket](ctx, s.client, r)
-	if err != nil {
-		return nil, err
-	}
-	return sameID(s.client, r, "export bucket", exportBucketID, b.ID, b)
+	return doOne(ctx, s.client, r, "export bucket", exportBucketID, func(b *ExportBucket) string { return b.ID })
 }
 
 // Delete removes an export bucket from the project; the bucket itself and what was exported
@@ -181,7 +147,7 @@ func (s *ExportBucketsService) Update(ctx context.Context, groupID, exportBucket
 // cluster. Expect ErrNotFound for an unknown group or bucket (also when a repeat after a
 // lost answer finds it already gone), and the errors of List.
 func (s *ExportBucketsService) Delete(ctx context.Context, groupID, exportBucketID string) error {
-	path, err := bucketPath(ctx, groupID, exportBucketID)
+	path, err := projectOpPath(ctx, groupID, "/backup/exportBuckets", "exportBucketID", exportBucketID)
 	if err != nil {
 		return err
 	}

@@ -13,29 +13,10 @@ import (
 type ExportsService struct {
 	client *Client
 
-	// ensuring holds the Ensure calls in flight, one per export, so that concurrent calls
-	// for the same export share one outcome.
+	// ensuring holds the Ensure calls in flight by group, cluster, snapshot and bucket, so
+	// that concurrent calls for the same export share one outcome.
 	mu       sync.Mutex
-	ensuring map[ensureKey]*ensureCall
-}
-
-// exportsPath checks the arguments and returns the escaped path of a cluster's export jobs.
-func exportsPath(ctx context.Context, groupID, clusterName string) (string, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
-		return "", err
-	}
-	return clusterPath(groupID, clusterName, "/backup/exports", ""), nil
-}
-
-// exportPath checks the arguments and returns the escaped path of one export job.
-func exportPath(ctx context.Context, groupID, clusterName, exportID string) (string, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
-		return "", err
-	}
-	if err := checkHexID("exportID", exportID); err != nil {
-		return "", err
-	}
-	return clusterPath(groupID, clusterName, "/backup/exports", exportID), nil
+	ensuring map[[4]string]*ensureCall
 }
 
 // Get returns one export job.
@@ -49,16 +30,12 @@ func exportPath(ctx context.Context, groupID, clusterName, exportID string) (str
 // once retries are spent, ErrInvalidResponse for an answer about another job, and the
 // context's error when it ends.
 func (s *ExportsService) Get(ctx context.Context, groupID, clusterName, exportID string) (*ExportJob, error) {
-	path, err := exportPath(ctx, groupID, clusterName, exportID)
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/exports", "exportID", exportID)
 	if err != nil {
 		return nil, err
 	}
 	r := get(path, MediaType)
-	job, err := doJSON[ExportJob](ctx, s.client, r)
-	if err != nil {
-		return nil, err
-	}
-	return sameID(s.client, r, "export job", exportID, job.ID, job)
+	return doOne(ctx, s.client, r, "export job", exportID, func(j *ExportJob) string { return j.ID })
 }
 
 // List returns one page of a cluster's export jobs. opts may be nil.
@@ -69,15 +46,11 @@ func (s *ExportsService) Get(ctx context.Context, groupID, clusterName, exportID
 // and send nothing; the other errors are those of Get. A page of more than 500 jobs, the
 // API's largest, is ErrInvalidResponse.
 func (s *ExportsService) List(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*ExportJobPage, error) {
-	path, err := exportsPath(ctx, groupID, clusterName)
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/exports", "", "")
 	if err != nil {
 		return nil, err
 	}
-	r, err := listRequest(path, MediaType, opts)
-	if err != nil {
-		return nil, err
-	}
-	return doJSON[ExportJobPage](ctx, s.client, r)
+	return listPage[ExportJob](ctx, s.client, path, MediaType, opts)
 }
 
 // All walks every export job of a cluster, page by page, starting at opts.PageNum with pages
@@ -110,7 +83,7 @@ func (s *ExportsService) All(ctx context.Context, groupID, clusterName string, o
 // costs money. Expect ErrNotFound for an unknown group, cluster, snapshot or bucket, and an
 // *APIError with BadRequestDetail for a 400 (a snapshot that is not completed, say).
 func (s *ExportsService) Create(ctx context.Context, groupID, clusterName string, req *CreateExportJobRequest) (*ExportJob, error) {
-	path, err := exportsPath(ctx, groupID, clusterName)
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/exports", "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -156,15 +129,14 @@ type WaitOptions struct {
 // and MaxWait, at once, with an error that says which ended it. In each of these cases the
 // job as last seen is returned too, or nil when no poll succeeded.
 func (s *ExportsService) Wait(ctx context.Context, groupID, clusterName, exportID string, opts *WaitOptions) (*ExportJob, error) {
-	o := WaitOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	iv, err := checkWait(ctx, groupID, clusterName, "exportID", exportID, o.PollInterval, o.MaxInterval, o.MaxWait)
-	if err != nil {
+	// Checked first: a wait that ends must never name a refused id.
+	if _, err := clusterOpPath(ctx, groupID, clusterName, "/backup/exports", "exportID", exportID); err != nil {
 		return nil, err
 	}
-	return wait(ctx, s.client, iv, poller[ExportJob]{
+	if opts == nil {
+		opts = &WaitOptions{}
+	}
+	return wait(ctx, s.client, poller[ExportJob]{
 		what: "export job " + exportID,
 		read: func(ctx context.Context) (*ExportJob, error) {
 			return s.Get(ctx, groupID, clusterName, exportID)
@@ -179,19 +151,20 @@ func (s *ExportsService) Wait(ctx context.Context, groupID, clusterName, exportI
 			return true, &ExportFailedError{Job: job, redact: func(t string) string { return s.client.redactor.redact(t) }}
 		},
 		progressed: jobProgressed,
-		onProgress: o.OnProgress,
+		onProgress: opts.OnProgress,
+		poll:       opts.PollInterval,
+		max:        opts.MaxInterval,
+		maxWait:    opts.MaxWait,
 	})
 }
 
-// jobProgressed reports whether a job moved between two polls.
+// jobProgressed reports whether a job moved between two polls: its state or its count of
+// exported collections changed, or the count appeared or went away.
 func jobProgressed(prev, cur *ExportJob) bool {
-	if prev.State != cur.State {
-		return true
+	if prev.ExportStatus == nil || cur.ExportStatus == nil {
+		return prev.State != cur.State || prev.ExportStatus != cur.ExportStatus
 	}
-	if (prev.ExportStatus == nil) != (cur.ExportStatus == nil) {
-		return true
-	}
-	return prev.ExportStatus != nil && *prev.ExportStatus != *cur.ExportStatus
+	return prev.State != cur.State || *prev.ExportStatus != *cur.ExportStatus
 }
 
 // Ensure exports a snapshot to a bucket at most once: it returns the cluster's existing job
@@ -216,19 +189,18 @@ func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string
 	if err := req.check(); err != nil {
 		return nil, err
 	}
-	key := ensureKey{groupID, clusterName, req.SnapshotID, req.ExportBucketID}
+	key := [4]string{groupID, clusterName, req.SnapshotID, req.ExportBucketID}
 	for {
 		s.mu.Lock()
-		call, running := s.ensuring[key]
-		if !running {
+		call := s.ensuring[key]
+		if call == nil {
+			// None in flight: this caller does the work and the later ones wait for it.
 			if s.ensuring == nil {
-				s.ensuring = make(map[ensureKey]*ensureCall)
+				s.ensuring = make(map[[4]string]*ensureCall)
 			}
 			call = &ensureCall{done: make(chan struct{})}
 			s.ensuring[key] = call
-		}
-		s.mu.Unlock()
-		if !running {
+			s.mu.Unlock()
 			call.job, call.err = s.ensure(ctx, groupID, clusterName, req)
 			call.abandoned = call.err != nil && ctx.Err() != nil
 			s.mu.Lock()
@@ -237,6 +209,7 @@ func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string
 			close(call.done)
 			return call.job, call.err
 		}
+		s.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("atlas: waiting for another Ensure of the same export: %w", ctx.Err())
@@ -247,9 +220,6 @@ func (s *ExportsService) Ensure(ctx context.Context, groupID, clusterName string
 		}
 	}
 }
-
-// ensureKey names one export for Ensure.
-type ensureKey struct{ groupID, clusterName, snapshotID, bucketID string }
 
 // ensureCall is one Ensure in flight. job and err are set before done is closed.
 type ensureCall struct {

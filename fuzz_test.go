@@ -130,7 +130,7 @@ func FuzzDecodeExportJobPage(f *testing.F) {
 		checkOneOf(t, page != nil, err)
 		if page != nil {
 			checkStableEncoding(t, page)
-			_ = morePages(len(page.Results), 2, 1, page.TotalCount, page.Links)
+			_ = morePages(page, 2, 1, len(page.Results))
 		}
 	})
 }

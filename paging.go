@@ -1,6 +1,7 @@
 package atlas
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -48,28 +49,22 @@ func (o *ListOptions) query() (url.Values, error) {
 	return q, nil
 }
 
-// listRequest builds the GET of one page of path.
-func listRequest(path, version string, opts *ListOptions) (*request, error) {
+// listPage reads one page of path with the paging of opts.
+func listPage[T any](ctx context.Context, c *Client, path, version string, opts *ListOptions) (*Page[T], error) {
 	q, err := opts.query()
 	if err != nil {
 		return nil, err
 	}
-	return &request{method: http.MethodGet, path: path, query: q, version: version, shape: pageShape}, nil
+	return doJSON[Page[T]](ctx, c, &request{method: http.MethodGet, path: path, query: q, version: version, shape: pageShape})
 }
 
-// maxPages caps the pages one walk fetches: 500,000 items at the API's largest page, 100,000
-// at its default. A list longer than that, or a server that answers every page with new items
-// and a next link, ends the walk with ErrInvalidResponse. It also bounds the ids a walk keeps
-// to know a repeat: about 50 MiB allocated over a walk of 1,000 pages of 500.
+// maxPages caps the pages one walk fetches (see ExportsService.All): 500,000 items at the API's
+// largest page, 100,000 at its default. It also bounds the ids a walk keeps to know a repeat:
+// about 50 MiB allocated over a walk of 1,000 pages of 500.
 const maxPages = 1_000
 
-// walk yields every item of the pages list returns, starting at opts.PageNum with pages of
-// opts.ItemsPerPage. A page is fetched only when the loop reaches it, and none after the loop
-// breaks. A failed page is yielded once as (nil, err) and ends the walk. A server, or
-// something between, that ignores pageNum or rotates its items cannot keep it walking: a page
-// that repeats an item (id names an item) or holds one without an id ends the walk with
-// ErrInvalidResponse before any of its items is yielded; the walk ends once the items seen
-// cover totalCount, when the server gives one; and it fetches at most maxPages pages.
+// walk yields every item of the pages list returns, as ExportsService.All documents; id names
+// an item, so that a repeat is seen.
 func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, list func(context.Context, *ListOptions) (*Page[T], error)) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
 		// Check the caller's options before defaulting the page: a negative PageNum is an
@@ -83,10 +78,7 @@ func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, lis
 			page = *opts
 		}
 		page.PageNum = max(page.PageNum, 1)
-		perPage := page.ItemsPerPage
-		if perPage == 0 {
-			perPage = defaultItemsPerPage
-		}
+		perPage := cmp.Or(page.ItemsPerPage, defaultItemsPerPage)
 		before := (page.PageNum - 1) * perPage // items on the pages the walk skips
 		seen := make(map[string]struct{})
 		for pages := 1; ; pages++ {
@@ -95,17 +87,27 @@ func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, lis
 				yield(nil, err)
 				return
 			}
-			if problem := newItems(p.Results, id, seen); problem != "" {
-				yield(nil, fmt.Errorf("%w: page %d of the list %s", ErrInvalidResponse, page.PageNum, problem))
-				return
+			// Every id is checked before any item of the page is yielded. The ids are not
+			// quoted in the errors: they are the server's text.
+			for _, item := range p.Results {
+				problem := ""
+				if item == nil || id(item) == "" {
+					problem = "holds an item without an id"
+				} else if _, ok := seen[id(item)]; ok {
+					problem = "repeats an item: the server ignores pageNum, or the list changed during the walk"
+				}
+				if problem != "" {
+					yield(nil, fmt.Errorf("%w: page %d of the list %s", ErrInvalidResponse, page.PageNum, problem))
+					return
+				}
+				seen[id(item)] = struct{}{}
 			}
 			for _, item := range p.Results {
 				if !yield(item, nil) {
 					return
 				}
 			}
-			covered := p.TotalCount > 0 && before+len(seen) >= p.TotalCount
-			if covered || !morePages(len(p.Results), perPage, page.PageNum, p.TotalCount, p.Links) {
+			if !morePages(p, perPage, page.PageNum, before+len(seen)) {
 				return
 			}
 			if pages == maxPages {
@@ -117,36 +119,19 @@ func walk[T any](ctx context.Context, opts *ListOptions, id func(*T) string, lis
 	}
 }
 
-// newItems adds the ids of a page's items to seen. It says what is wrong when an item has no
-// id or was seen before, on this page or an earlier one, and "" when every item is new. The
-// ids are not quoted: they are the server's text.
-func newItems[T any](items []*T, id func(*T) string, seen map[string]struct{}) string {
-	for _, item := range items {
-		if item == nil || id(item) == "" {
-			return "holds an item without an id"
-		}
-		if _, ok := seen[id(item)]; ok {
-			return "repeats an item: the server ignores pageNum, or the list changed during the walk"
-		}
-		seen[id(item)] = struct{}{}
-	}
-	return ""
-}
-
-// morePages says whether another page follows page pageNum, which held n items: the server's
-// "next" link says so; otherwise a full page does when totalCount counts more items than the
-// pages so far held, or when the server sent no links to tell.
-func morePages(n, perPage, pageNum, total int, links []Link) bool {
-	if n == 0 {
+// morePages says whether another page follows page pageNum, after which counted items are
+// known: none after an empty page or once counted covers totalCount; otherwise the server's
+// "next" link says so, and failing that a full page does when totalCount counts more items
+// than the pages so far held, or when the server sent no links to tell.
+func morePages[T any](p *Page[T], perPage, pageNum, counted int) bool {
+	n := len(p.Results)
+	if n == 0 || p.TotalCount > 0 && counted >= p.TotalCount {
 		return false
 	}
-	for _, l := range links {
+	for _, l := range p.Links {
 		if l.Rel == "next" {
 			return true
 		}
 	}
-	if n < perPage {
-		return false
-	}
-	return total > pageNum*perPage || len(links) == 0
+	return n >= perPage && (p.TotalCount > pageNum*perPage || len(p.Links) == 0)
 }

@@ -10,9 +10,6 @@ type shapeLimits struct {
 	// maxResults caps each array directly in a page's top-level object, its results and its
 	// links (the API's itemsPerPage maximum is 500); zero when the document is not a page.
 	maxResults int
-	// nonNull refuses a document that is JSON null, which decodes into a struct as nothing
-	// at all: a service's result is never absent.
-	nonNull bool
 }
 
 // Limits that hold for every document.
@@ -35,11 +32,10 @@ const (
 var pageShape = shapeLimits{maxResults: maxPageResults}
 
 // check scans a document's structure without allocating and refuses it when it nests too
-// deep, holds too many values (array elements and object members), or is a page with more results than the API sends.
-// It does not check that the body is JSON; decoding does, before it allocates anything. For a
-// page it also returns the most elements of any of the page object's arrays, which bounds its
-// results, so that decoding can size them once instead of growing them.
-func (l shapeLimits) check(b []byte) (most int, err error) {
+// deep, holds too many values (array elements and object members), or is a page with more
+// results than the API sends. It does not check that the body is JSON; decoding does, before
+// it allocates anything.
+func (l shapeLimits) check(b []byte) error {
 	var (
 		stack   [maxDepth]byte // 'o' object, 'a' array, 'r' an array of the page object
 		depth   int
@@ -68,13 +64,12 @@ func (l shapeLimits) check(b []byte) (most int, err error) {
 			values++
 			if depth > 0 && stack[depth-1] == 'r' {
 				results++
-				most = max(most, results)
 			}
 			if values > maxValues {
-				return 0, errTooManyValues
+				return errTooManyValues
 			}
 			if l.maxResults > 0 && results > l.maxResults {
-				return 0, errTooMany
+				return errTooMany
 			}
 		}
 		switch c {
@@ -82,7 +77,7 @@ func (l shapeLimits) check(b []byte) (most int, err error) {
 			i = stringEnd(b, i)
 		case '{', '[':
 			if depth == maxDepth {
-				return 0, errTooDeep
+				return errTooDeep
 			}
 			kind := byte('o')
 			if c == '[' {
@@ -99,7 +94,7 @@ func (l shapeLimits) check(b []byte) (most int, err error) {
 			depth++
 		}
 	}
-	return most, nil
+	return nil
 }
 
 // errTooManyValues is a document with more values than maxValues.

@@ -12,28 +12,18 @@ type SnapshotsService struct {
 	client *Client
 }
 
-// snapshotsPath checks the arguments and returns the escaped path of a cluster's snapshots.
-func snapshotsPath(ctx context.Context, groupID, clusterName string) (string, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
-		return "", err
-	}
-	return clusterPath(groupID, clusterName, "/backup/snapshots", ""), nil
-}
-
 // List returns one page of a replica set's snapshots. opts may be nil.
 //
 // GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backup/snapshots
 //
-// It needs the Project Read Only role. groupID must be 24 lowercase hex characters and
-// clusterName must match ^[a-zA-Z0-9][a-zA-Z0-9-]*$, else the error wraps ErrInvalidArgument
-// and nothing is sent. Expect ErrNotFound for an unknown group or cluster, ErrUnauthorized and
-// ErrForbidden for credentials, ErrRateLimited and ErrServer once retries are spent.
+// It needs the Project Read Only role. The arguments are checked and the errors are those of
+// ExportsService.List.
 func (s *SnapshotsService) List(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*SnapshotPage, error) {
-	path, err := snapshotsPath(ctx, groupID, clusterName)
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/snapshots", "", "")
 	if err != nil {
 		return nil, err
 	}
-	return s.list(ctx, path, opts)
+	return listPage[Snapshot](ctx, s.client, path, MediaType, opts)
 }
 
 // ListSharded returns a sharded cluster's snapshots.
@@ -44,21 +34,14 @@ func (s *SnapshotsService) List(ctx context.Context, groupID, clusterName string
 // must be nil or zero: a field set wraps ErrInvalidArgument and sends nothing, rather than
 // being dropped unseen. The other errors are those of List.
 func (s *SnapshotsService) ListSharded(ctx context.Context, groupID, clusterName string, opts *ListOptions) (*SnapshotPage, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/snapshots/shardedClusters", "", "")
+	if err != nil {
 		return nil, err
 	}
 	if opts != nil && *opts != (ListOptions{}) {
 		return nil, invalid("opts", "the sharded-cluster snapshot list is not paged: pass nil")
 	}
-	return s.list(ctx, clusterPath(groupID, clusterName, "/backup/snapshots/shardedClusters", ""), nil)
-}
-
-func (s *SnapshotsService) list(ctx context.Context, path string, opts *ListOptions) (*SnapshotPage, error) {
-	r, err := listRequest(path, MediaType, opts)
-	if err != nil {
-		return nil, err
-	}
-	return doJSON[SnapshotPage](ctx, s.client, r)
+	return listPage[Snapshot](ctx, s.client, path, MediaType, nil)
 }
 
 // All walks every snapshot of a replica set, page by page, as ExportsService.All walks jobs.
@@ -89,18 +72,12 @@ func (s *SnapshotsService) GetSharded(ctx context.Context, groupID, clusterName,
 
 // get reads the snapshot snapshotID of the collection coll under a cluster.
 func (s *SnapshotsService) get(ctx context.Context, groupID, clusterName, coll, snapshotID string) (*Snapshot, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
-		return nil, err
-	}
-	if err := checkHexID("snapshotID", snapshotID); err != nil {
-		return nil, err
-	}
-	r := get(clusterPath(groupID, clusterName, coll, snapshotID), MediaType)
-	snap, err := doJSON[Snapshot](ctx, s.client, r)
+	path, err := clusterOpPath(ctx, groupID, clusterName, coll, "snapshotID", snapshotID)
 	if err != nil {
 		return nil, err
 	}
-	return sameID(s.client, r, "snapshot", snapshotID, snap.ID, snap)
+	r := get(path, MediaType)
+	return doOne(ctx, s.client, r, "snapshot", snapshotID, func(v *Snapshot) string { return v.ID })
 }
 
 // Take starts an on-demand snapshot of a replica set and returns it, usually queued; Wait
@@ -113,7 +90,7 @@ func (s *SnapshotsService) get(ctx context.Context, groupID, clusterName, coll, 
 // server certainly did not act on it. Expect the errors of List, and a 409 *APIError while
 // another snapshot is being taken.
 func (s *SnapshotsService) Take(ctx context.Context, groupID, clusterName string, req *TakeSnapshotRequest) (*Snapshot, error) {
-	path, err := snapshotsPath(ctx, groupID, clusterName)
+	path, err := clusterOpPath(ctx, groupID, clusterName, "/backup/snapshots", "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +123,7 @@ func (s *SnapshotsService) Latest(ctx context.Context, groupID, clusterName stri
 		}
 	}
 	if latest == nil {
-		path, _ := snapshotsPath(ctx, groupID, clusterName)
+		path := clusterPath(groupID, clusterName, "/backup/snapshots", "")
 		return nil, &RequestError{Method: "GET", Path: path, Err: noCompletedSnapshot{}}
 	}
 	return latest, nil
@@ -158,16 +135,13 @@ type noCompletedSnapshot struct{}
 func (noCompletedSnapshot) Error() string        { return "no completed snapshot" }
 func (noCompletedSnapshot) Is(target error) bool { return target == ErrNotFound }
 
-// SnapshotWaitOptions tunes SnapshotsService.Wait. The zero value polls every 10 seconds,
-// backing off to once a minute while nothing changes.
+// SnapshotWaitOptions tunes SnapshotsService.Wait as WaitOptions tunes ExportsService.Wait,
+// with the same zero value.
 type SnapshotWaitOptions struct {
-	// PollInterval is the wait between polls, and the wait again after any change.
+	// PollInterval, MaxInterval and MaxWait are those of WaitOptions.
 	PollInterval time.Duration
-	// MaxInterval caps the wait between polls as it grows while nothing changes.
-	MaxInterval time.Duration
-	// MaxWait ends the wait with an error matching context.DeadlineExceeded after this long;
-	// zero means no limit but the context's.
-	MaxWait time.Duration
+	MaxInterval  time.Duration
+	MaxWait      time.Duration
 	// OnProgress, when set, is called with the snapshot after every poll, from Wait's
 	// goroutine.
 	OnProgress func(*Snapshot)
@@ -180,15 +154,14 @@ type SnapshotWaitOptions struct {
 // off and ends as ExportsService.Wait does, and returns the snapshot as last seen with the
 // error when a poll fails, the context ends or MaxWait passes.
 func (s *SnapshotsService) Wait(ctx context.Context, groupID, clusterName, snapshotID string, opts *SnapshotWaitOptions) (*Snapshot, error) {
-	o := SnapshotWaitOptions{}
-	if opts != nil {
-		o = *opts
-	}
-	iv, err := checkWait(ctx, groupID, clusterName, "snapshotID", snapshotID, o.PollInterval, o.MaxInterval, o.MaxWait)
-	if err != nil {
+	// Checked first: a wait that ends must never name a refused id.
+	if _, err := clusterOpPath(ctx, groupID, clusterName, "/backup/snapshots", "snapshotID", snapshotID); err != nil {
 		return nil, err
 	}
-	return wait(ctx, s.client, iv, poller[Snapshot]{
+	if opts == nil {
+		opts = &SnapshotWaitOptions{}
+	}
+	return wait(ctx, s.client, poller[Snapshot]{
 		what: "snapshot " + snapshotID,
 		read: func(ctx context.Context) (*Snapshot, error) {
 			return s.Get(ctx, groupID, clusterName, snapshotID)
@@ -203,6 +176,9 @@ func (s *SnapshotsService) Wait(ctx context.Context, groupID, clusterName, snaps
 			return false, nil
 		},
 		progressed: func(prev, cur *Snapshot) bool { return prev.Status != cur.Status },
-		onProgress: o.OnProgress,
+		onProgress: opts.OnProgress,
+		poll:       opts.PollInterval,
+		max:        opts.MaxInterval,
+		maxWait:    opts.MaxWait,
 	})
 }

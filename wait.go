@@ -1,6 +1,7 @@
 package atlas
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,67 +17,39 @@ const (
 // errMaxWait is the cause of a wait's context when MaxWait ended it.
 var errMaxWait = errors.New("MaxWait passed")
 
-// poller is one waiter: how to read the thing waited for, and how to tell where it stands.
+// poller is one waiter: how to read the thing waited for, how to tell where it stands, and
+// the caller's timing options as given.
 type poller[T any] struct {
-	what       string // "export job <id>", for errors
-	read       func(context.Context) (*T, error)
-	outcome    func(*T) (done bool, err error) // done when terminal; err when it failed
-	progressed func(prev, cur *T) bool
-	onProgress func(*T)
-}
-
-// pollIntervals are a waiter's timing options, checked and defaulted.
-type pollIntervals struct {
+	what               string // "export job <id>", for errors
+	read               func(context.Context) (*T, error)
+	outcome            func(*T) (done bool, err error) // done when terminal; err when it failed
+	progressed         func(prev, cur *T) bool
+	onProgress         func(*T)
 	poll, max, maxWait time.Duration
 }
 
-// checkWait checks every argument of a Wait before anything else happens: the context, the
-// group, the cluster, the id of the thing waited for (idName names it) and the options. So a
-// refused argument is always ErrInvalidArgument, never a wait that ends with the context and
-// names the refused value.
-func checkWait(ctx context.Context, groupID, clusterName, idName, id string, poll, maxInterval, maxWait time.Duration) (pollIntervals, error) {
-	if err := checkCluster(ctx, groupID, clusterName); err != nil {
-		return pollIntervals{}, err
+// wait checks p's timing options, filling the defaults, and polls as ExportsService.Wait
+// documents.
+func wait[T any](ctx context.Context, c *Client, p poller[T]) (*T, error) {
+	if p.poll < 0 || p.max < 0 || p.maxWait < 0 {
+		return nil, invalid("WaitOptions", "negative durations are not allowed")
 	}
-	if err := checkHexID(idName, id); err != nil {
-		return pollIntervals{}, err
+	p.poll = cmp.Or(p.poll, DefaultPollInterval)
+	p.max = cmp.Or(p.max, max(DefaultMaxInterval, p.poll))
+	if p.max < p.poll {
+		return nil, invalid("WaitOptions", "MaxInterval is shorter than PollInterval")
 	}
-	return checkIntervals(poll, maxInterval, maxWait)
-}
-
-// checkIntervals refuses negative durations and fills the defaults.
-func checkIntervals(poll, maxInterval, maxWait time.Duration) (pollIntervals, error) {
-	if poll < 0 || maxInterval < 0 || maxWait < 0 {
-		return pollIntervals{}, invalid("WaitOptions", "negative durations are not allowed")
-	}
-	if poll == 0 {
-		poll = DefaultPollInterval
-	}
-	if maxInterval == 0 {
-		maxInterval = max(DefaultMaxInterval, poll)
-	}
-	if maxInterval < poll {
-		return pollIntervals{}, invalid("WaitOptions", "MaxInterval is shorter than PollInterval")
-	}
-	return pollIntervals{poll: poll, max: maxInterval, maxWait: maxWait}, nil
-}
-
-// wait polls until p says the thing is done. The first poll is immediate; the interval grows
-// by half while nothing changes, up to the maximum, and returns to the poll interval after a
-// change. When a poll fails or the wait ends (context or MaxWait) it returns the last state
-// seen, if any, with the error.
-func wait[T any](ctx context.Context, c *Client, iv pollIntervals, p poller[T]) (*T, error) {
-	if iv.maxWait > 0 {
+	if p.maxWait > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, iv.maxWait, errMaxWait)
+		ctx, cancel = context.WithTimeoutCause(ctx, p.maxWait, errMaxWait)
 		defer cancel()
 	}
-	interval := iv.poll
+	interval := p.poll
 	var last *T
 	for {
 		cur, err := p.read(ctx)
 		if err != nil {
-			return last, p.ended(ctx, iv, err)
+			return last, p.ended(ctx, err)
 		}
 		if p.onProgress != nil {
 			p.onProgress(cur)
@@ -85,24 +58,24 @@ func wait[T any](ctx context.Context, c *Client, iv pollIntervals, p poller[T]) 
 			return cur, err
 		}
 		if last != nil && !p.progressed(last, cur) {
-			interval = min(interval+interval/2, iv.max)
+			interval = min(interval+interval/2, p.max)
 		} else {
-			interval = iv.poll
+			interval = p.poll
 		}
 		last = cur
 		if err := c.sleep(ctx, interval); err != nil {
-			return last, p.ended(ctx, iv, err)
+			return last, p.ended(ctx, err)
 		}
 	}
 }
 
 // ended says why a wait ended: MaxWait, the caller's context, or a failed poll.
-func (p poller[T]) ended(ctx context.Context, iv pollIntervals, err error) error {
+func (p poller[T]) ended(ctx context.Context, err error) error {
 	switch {
 	case ctx.Err() == nil:
 		return err // a failed poll, already a typed error
 	case context.Cause(ctx) == errMaxWait:
-		return fmt.Errorf("atlas: waiting for %s: MaxWait of %s passed: %w", p.what, iv.maxWait, context.DeadlineExceeded)
+		return fmt.Errorf("atlas: waiting for %s: MaxWait of %s passed: %w", p.what, p.maxWait, context.DeadlineExceeded)
 	default:
 		return fmt.Errorf("atlas: waiting for %s: the context ended: %w", p.what, ctx.Err())
 	}
