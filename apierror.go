@@ -3,13 +3,13 @@ package atlas
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // APIError is a response with a non-2xx status. When the body was an Atlas ApiError document
@@ -169,57 +169,36 @@ func redactJSON(redact func(string) string, v any) any {
 }
 
 // sanitizeBody keeps a raw body printable and within limit bytes: valid UTF-8, trimmed, nil
-// when empty, never aliasing b. Replacing invalid bytes with U+FFFD (three bytes each) can
-// grow the body past the limit, so it is cut again, at a rune boundary.
+// when empty, never aliasing b (bytes.ToValidUTF8 copies). Replacing invalid bytes with U+FFFD
+// (three bytes each) can grow the body past the limit, so it is cut after, and a rune the cut
+// splits is dropped.
 func sanitizeBody(b []byte, limit int) []byte {
-	b = bytes.TrimSpace(b)
+	b = bytes.ToValidUTF8(bytes.TrimSpace(b), []byte("\uFFFD"))
+	if len(b) > limit {
+		b = bytes.ToValidUTF8(b[:limit], nil)
+	}
 	if len(b) == 0 {
 		return nil
 	}
-	if !utf8.Valid(b) {
-		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
-	}
-	if len(b) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(b[cut]) {
-			cut--
-		}
-		b = b[:cut]
-	}
-	return bytes.Clone(b)
+	return b
 }
 
 // parseRetryAfter reads a Retry-After value in seconds or as an HTTP date; zero when absent
-// or unreadable. A number of seconds too large for a Duration, even too large for an int64,
-// saturates to the longest Duration: a server that asks for forever is not asking for nothing.
+// or unreadable. delay-seconds is digits only (RFC 9110, 10.2.3), as ParseUint wants them. A
+// number of seconds too large for a Duration, even too large for an int64, saturates to the
+// longest Duration: a server that asks for forever is not asking for nothing.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if isDigits(v) {
-		secs, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || secs > math.MaxInt64/int64(time.Second) {
-			return math.MaxInt64
-		}
+	switch secs, err := strconv.ParseUint(v, 10, 64); {
+	case err == nil && secs <= math.MaxInt64/uint64(time.Second):
 		return time.Duration(secs) * time.Second
+	case err == nil || errors.Is(err, strconv.ErrRange):
+		return math.MaxInt64
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
 	}
 	return 0
-}
-
-// isDigits reports whether s is one or more ASCII digits.
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // parseRateLimit reads the RateLimit-Limit and RateLimit-Remaining headers; nil when either
