@@ -134,10 +134,7 @@ func newAPIError(resp *http.Response, body []byte, redact func(string) string) *
 		e.ErrorCode = redact(doc.ErrorCode)
 		e.Reason = redact(doc.Reason)
 		e.Detail = redact(doc.Detail)
-		e.Parameters = doc.Parameters
-		for i, p := range e.Parameters {
-			e.Parameters[i] = redactJSON(redact, p)
-		}
+		e.Parameters, _ = redactJSON(redact, doc.Parameters).([]any)
 		e.BadRequestDetail = doc.BadRequestDetail
 		for i := range e.BadRequestDetail.Fields {
 			f := &e.BadRequestDetail.Fields[i]

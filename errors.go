@@ -146,27 +146,22 @@ func (e *ExportFailedError) Error() string {
 		}
 		return serverText(s)
 	}
-	var b strings.Builder
-	b.WriteString("atlas: export job " + shown(e.Job.ID) + " ended " + shown(string(e.Job.State)))
-	if r := e.Job.StateReason; r != nil {
-		if r.ErrorCode != "" {
-			b.WriteString(" (" + shown(r.ErrorCode) + ")")
-		}
-		if r.Message != "" {
-			b.WriteString(": " + shown(r.Message))
-		}
+	text := "atlas: export job " + shown(e.Job.ID) + " ended " + shown(string(e.Job.State))
+	if r := e.Job.StateReason; r != nil && r.ErrorCode != "" {
+		text += " (" + shown(r.ErrorCode) + ")"
 	}
-	return b.String()
+	if r := e.Job.StateReason; r != nil && r.Message != "" {
+		text += ": " + shown(r.Message)
+	}
+	return text
 }
 
 // serverText is a server's text fit for an error: as it is when every character is
 // printable, else quoted, so that control characters (C0, DEL, C1, invalid UTF-8 and
 // invisible formatting) are escaped.
 func serverText(s string) string {
-	for _, r := range s {
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
+	if strings.ContainsFunc(s, func(r rune) bool { return r == utf8.RuneError || !unicode.IsPrint(r) }) {
+		return strconv.Quote(s)
 	}
 	return s
 }
