@@ -109,14 +109,12 @@ func (e *GrantError) Error() string {
 func (e *GrantError) Unwrap() error { return e.Err }
 
 // Temporary reports whether another grant may succeed without a change of credentials: the
-// endpoint asked for a wait (429), failed (5xx), or could not be reached.
+// endpoint asked for a wait (429), failed (5xx), or could not be reached. An answer that holds
+// no token, is too large or redirects is final.
 func (e *GrantError) Temporary() bool {
 	var apiErr *APIError
 	if errors.As(e.Err, &apiErr) {
 		return apiErr.StatusCode == http.StatusTooManyRequests || apiErr.StatusCode >= 500
-	}
-	if errors.Is(e.Err, ErrInvalidResponse) || errors.Is(e.Err, ErrBodyTooLarge) || errors.Is(e.Err, ErrRedirect) {
-		return false
 	}
 	return retryableError(e.Err, repeatable)
 }
