@@ -125,7 +125,7 @@ func newAPIError(resp *http.Response, body []byte, redact func(string) string) *
 		e.Method = resp.Request.Method
 		e.Path = resp.Request.URL.EscapedPath()
 	}
-	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
 	e.RateLimit = parseRateLimit(resp.Header)
 
 	// An ApiError document names its status and an errorCode; anything else is kept raw.
@@ -184,7 +184,7 @@ func sanitizeBody(b []byte, limit int) []byte {
 // or unreadable. delay-seconds is digits only (RFC 9110, 10.2.3), as ParseUint wants them. A
 // number of seconds too large for a Duration, even too large for an int64, saturates to the
 // longest Duration: a server that asks for forever is not asking for nothing.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+func parseRetryAfter(v string) time.Duration {
 	v = strings.TrimSpace(v)
 	switch secs, err := strconv.ParseUint(v, 10, 64); {
 	case err == nil && secs <= math.MaxInt64/uint64(time.Second):
@@ -192,8 +192,8 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	case err == nil || errors.Is(err, strconv.ErrRange):
 		return math.MaxInt64
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
 	}
 	return 0
 }
