@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -76,28 +75,26 @@ type RateLimit struct {
 // Error names the status, the errorCode, the detail and the hint. The request is named by the
 // *RequestError around it.
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.WriteString(strconv.Itoa(e.StatusCode))
+	text := strconv.Itoa(e.StatusCode)
 	if t := http.StatusText(e.StatusCode); t != "" {
-		b.WriteByte(' ')
-		b.WriteString(t)
+		text += " " + t
 	}
 	if e.ErrorCode != "" {
-		b.WriteString(" (" + e.ErrorCode + ")")
+		text += " (" + e.ErrorCode + ")"
 	}
 	if e.Detail != "" {
-		b.WriteString(": " + e.Detail)
+		text += ": " + e.Detail
 	}
 	for _, f := range e.BadRequestDetail.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Description)
+		text += "; " + f.Field + ": " + f.Description
 	}
 	if e.Hint != "" {
-		if !strings.HasSuffix(b.String(), ".") {
-			b.WriteByte('.')
+		if !strings.HasSuffix(text, ".") {
+			text += "."
 		}
-		b.WriteString(" " + e.Hint)
+		text += " " + e.Hint
 	}
-	return b.String()
+	return text
 }
 
 // Is reports whether target is the sentinel for this error's status or errorCode.
