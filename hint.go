@@ -1,7 +1,6 @@
 package atlas
 
 import (
-	"errors"
 	"net/http"
 	"path"
 	"strings"
@@ -80,8 +79,7 @@ func withHint(err error, auth authKind) error {
 			return &c
 		}
 	case *GrantError:
-		var apiErr *APIError
-		if errors.As(e.Err, &apiErr) {
+		if apiErr, ok := e.Err.(*APIError); ok { // a refusal is never wrapped: see serviceAccount.refusal
 			if c := withHint(apiErr, auth); c != apiErr {
 				return &GrantError{RetryAfter: e.RetryAfter, Err: c}
 			}
