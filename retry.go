@@ -173,10 +173,8 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d): // since Go 1.23 an unfired timer is collected without Stop
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
