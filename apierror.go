@@ -3,13 +3,12 @@ package atlas
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // APIError is a response with a non-2xx status. When the body was an Atlas ApiError document
@@ -76,28 +75,26 @@ type RateLimit struct {
 // Error names the status, the errorCode, the detail and the hint. The request is named by the
 // *RequestError around it.
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.WriteString(strconv.Itoa(e.StatusCode))
+	text := strconv.Itoa(e.StatusCode)
 	if t := http.StatusText(e.StatusCode); t != "" {
-		b.WriteByte(' ')
-		b.WriteString(t)
+		text += " " + t
 	}
 	if e.ErrorCode != "" {
-		b.WriteString(" (" + e.ErrorCode + ")")
+		text += " (" + e.ErrorCode + ")"
 	}
 	if e.Detail != "" {
-		b.WriteString(": " + e.Detail)
+		text += ": " + e.Detail
 	}
 	for _, f := range e.BadRequestDetail.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Description)
+		text += "; " + f.Field + ": " + f.Description
 	}
 	if e.Hint != "" {
-		if !strings.HasSuffix(b.String(), ".") {
-			b.WriteByte('.')
+		if !strings.HasSuffix(text, ".") {
+			text += "."
 		}
-		b.WriteString(" " + e.Hint)
+		text += " " + e.Hint
 	}
-	return b.String()
+	return text
 }
 
 // Is reports whether target is the sentinel for this error's status or errorCode.
@@ -125,7 +122,7 @@ func newAPIError(resp *http.Response, body []byte, redact func(string) string) *
 		e.Method = resp.Request.Method
 		e.Path = resp.Request.URL.EscapedPath()
 	}
-	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
 	e.RateLimit = parseRateLimit(resp.Header)
 
 	// An ApiError document names its status and an errorCode; anything else is kept raw.
@@ -134,10 +131,7 @@ func newAPIError(resp *http.Response, body []byte, redact func(string) string) *
 		e.ErrorCode = redact(doc.ErrorCode)
 		e.Reason = redact(doc.Reason)
 		e.Detail = redact(doc.Detail)
-		e.Parameters = doc.Parameters
-		for i, p := range e.Parameters {
-			e.Parameters[i] = redactJSON(redact, p)
-		}
+		e.Parameters, _ = redactJSON(redact, doc.Parameters).([]any)
 		e.BadRequestDetail = doc.BadRequestDetail
 		for i := range e.BadRequestDetail.Fields {
 			f := &e.BadRequestDetail.Fields[i]
@@ -169,57 +163,36 @@ func redactJSON(redact func(string) string, v any) any {
 }
 
 // sanitizeBody keeps a raw body printable and within limit bytes: valid UTF-8, trimmed, nil
-// when empty, never aliasing b. Replacing invalid bytes with U+FFFD (three bytes each) can
-// grow the body past the limit, so it is cut again, at a rune boundary.
+// when empty, never aliasing b (bytes.ToValidUTF8 copies). Replacing invalid bytes with U+FFFD
+// (three bytes each) can grow the body past the limit, so it is cut after, and a rune the cut
+// splits is dropped.
 func sanitizeBody(b []byte, limit int) []byte {
-	b = bytes.TrimSpace(b)
+	b = bytes.ToValidUTF8(bytes.TrimSpace(b), []byte("\uFFFD"))
+	if len(b) > limit {
+		b = bytes.ToValidUTF8(b[:limit], nil)
+	}
 	if len(b) == 0 {
 		return nil
 	}
-	if !utf8.Valid(b) {
-		b = bytes.ToValidUTF8(b, []byte("\uFFFD"))
-	}
-	if len(b) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(b[cut]) {
-			cut--
-		}
-		b = b[:cut]
-	}
-	return bytes.Clone(b)
+	return b
 }
 
 // parseRetryAfter reads a Retry-After value in seconds or as an HTTP date; zero when absent
-// or unreadable. A number of seconds too large for a Duration, even too large for an int64,
-// saturates to the longest Duration: a server that asks for forever is not asking for nothing.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// or unreadable. delay-seconds is digits only (RFC 9110, 10.2.3), as ParseUint wants them. A
+// number of seconds too large for a Duration, even too large for an int64, saturates to the
+// longest Duration: a server that asks for forever is not asking for nothing.
+func parseRetryAfter(v string) time.Duration {
 	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if isDigits(v) {
-		secs, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || secs > math.MaxInt64/int64(time.Second) {
-			return math.MaxInt64
-		}
+	switch secs, err := strconv.ParseUint(v, 10, 64); {
+	case err == nil && secs <= math.MaxInt64/uint64(time.Second):
 		return time.Duration(secs) * time.Second
+	case err == nil || errors.Is(err, strconv.ErrRange):
+		return math.MaxInt64
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
+		return max(time.Until(t), 0)
 	}
 	return 0
-}
-
-// isDigits reports whether s is one or more ASCII digits.
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // parseRateLimit reads the RateLimit-Limit and RateLimit-Remaining headers; nil when either

@@ -123,26 +123,17 @@ func envNames() []string {
 		EnvAccessToken, EnvBaseURL, EnvTokenCache}
 }
 
-// otherToolsVariable reports whether name is a variable the Atlas CLI or the Terraform
-// provider reads and this package does not: set for those tools, it is no typo.
-func otherToolsVariable(name string) bool {
-	switch strings.TrimPrefix(name, "MONGODB_ATLAS_") {
-	case "ORG_ID", "PROJECT_ID", "OUTPUT", "SERVICE", "OPS_MANAGER_URL", "MONGOSH_PATH", "SKIP_UPDATE_CHECK",
-		"REFRESH_TOKEN", "TELEMETRY_ENABLED", "SILENCE_STORAGE_WARNING", "LOCAL_DEPLOYMENT_IMAGE",
-		"API_KEYS_IP_ACCESS_LIST_ENTRY", "ENABLE_BETA":
-		return true
-	}
-	return name == "MONGODB_REALM_BASE_URL"
-}
-
 // checkEnvNames refuses a MONGODB_* variable that is set, not read, and within two edits of
 // one that is: MONGODB_ATLAS_BASEURL would otherwise leave the client quietly on production.
-// The error names the variable and the likely intended one, never a value.
+// The error names the variable and the likely intended one, never a value. The variables the
+// Atlas CLI and the Terraform provider read and this package does not (MONGODB_ATLAS_ORG_ID,
+// _PROJECT_ID, _OUTPUT, _SERVICE, _REFRESH_TOKEN, ...) are all at least four edits from these,
+// so they pass without a list of their own.
 func checkEnvNames(environ []string) error {
 	read := envNames()
 	for _, kv := range environ {
 		name, value, _ := strings.Cut(kv, "=")
-		if value == "" || !strings.HasPrefix(name, "MONGODB_") || slices.Contains(read, name) || otherToolsVariable(name) {
+		if value == "" || !strings.HasPrefix(name, "MONGODB_") || slices.Contains(read, name) {
 			continue
 		}
 		for _, want := range read {
@@ -157,27 +148,25 @@ func checkEnvNames(environ []string) error {
 // editDistance is the optimal-string-alignment distance between a and b: insertions,
 // deletions, substitutions and transpositions of neighbours, one edit each.
 func editDistance(a, b string) int {
-	// rows[i%3] is row i of the table; the previous two rows are enough.
-	var rows [3][]int
-	for i := range rows {
-		rows[i] = make([]int, len(b)+1)
+	d := make([][]int, len(a)+1) // d[i][j] is the distance between a[:i] and b[:j]
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
 	}
-	for j := range rows[0] {
-		rows[0][j] = j
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur, prev := rows[i%3], rows[(i-1)%3]
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
 			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], rows[(i-2)%3][j-2]+1)
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
 			}
 		}
 	}
-	return rows[len(a)%3][len(b)]
+	return d[len(a)][len(b)]
 }

@@ -109,14 +109,12 @@ func (e *GrantError) Error() string {
 func (e *GrantError) Unwrap() error { return e.Err }
 
 // Temporary reports whether another grant may succeed without a change of credentials: the
-// endpoint asked for a wait (429), failed (5xx), or could not be reached.
+// endpoint asked for a wait (429), failed (5xx), or could not be reached. An answer that holds
+// no token, is too large or redirects is final.
 func (e *GrantError) Temporary() bool {
 	var apiErr *APIError
 	if errors.As(e.Err, &apiErr) {
 		return apiErr.StatusCode == http.StatusTooManyRequests || apiErr.StatusCode >= 500
-	}
-	if errors.Is(e.Err, ErrInvalidResponse) || errors.Is(e.Err, ErrBodyTooLarge) || errors.Is(e.Err, ErrRedirect) {
-		return false
 	}
 	return retryableError(e.Err, repeatable)
 }
@@ -146,27 +144,22 @@ func (e *ExportFailedError) Error() string {
 		}
 		return serverText(s)
 	}
-	var b strings.Builder
-	b.WriteString("atlas: export job " + shown(e.Job.ID) + " ended " + shown(string(e.Job.State)))
-	if r := e.Job.StateReason; r != nil {
-		if r.ErrorCode != "" {
-			b.WriteString(" (" + shown(r.ErrorCode) + ")")
-		}
-		if r.Message != "" {
-			b.WriteString(": " + shown(r.Message))
-		}
+	text := "atlas: export job " + shown(e.Job.ID) + " ended " + shown(string(e.Job.State))
+	if r := e.Job.StateReason; r != nil && r.ErrorCode != "" {
+		text += " (" + shown(r.ErrorCode) + ")"
 	}
-	return b.String()
+	if r := e.Job.StateReason; r != nil && r.Message != "" {
+		text += ": " + shown(r.Message)
+	}
+	return text
 }
 
 // serverText is a server's text fit for an error: as it is when every character is
 // printable, else quoted, so that control characters (C0, DEL, C1, invalid UTF-8 and
 // invisible formatting) are escaped.
 func serverText(s string) string {
-	for _, r := range s {
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
+	if strings.ContainsFunc(s, func(r rune) bool { return r == utf8.RuneError || !unicode.IsPrint(r) }) {
+		return strconv.Quote(s)
 	}
 	return s
 }

@@ -1,8 +1,8 @@
 package atlas
 
 import (
-	"errors"
 	"net/http"
+	"path"
 	"strings"
 )
 
@@ -26,23 +26,22 @@ func hint(auth authKind, method, path string, status int) string {
 	case status == http.StatusForbidden && strings.HasSuffix(path, tokenPath):
 		return "The token endpoint refused a grant: a service account holds at most 100 live tokens, each valid one hour; share tokens between processes with a TokenCache"
 	case status == http.StatusForbidden:
-		who := "The credential needs "
+		needs := "a role on the project that allows this operation"
 		if role := roleFor(method, path); role != "" {
-			who += "the " + role + " role (or one that includes it, such as Project Owner) on the project for this operation"
-		} else {
-			who += "a role on the project that allows this operation"
+			needs = "the " + role + " role (or one that includes it, such as Project Owner) on the project for this operation"
 		}
-		return who + ", and this address must be on its IP access list"
+		return "The credential needs " + needs + ", and this address must be on its IP access list"
 	}
 	return ""
 }
 
-// roleFor returns the role the operation on path needs, or "" for a path the spec does not
-// list.
-func roleFor(method, path string) string {
-	// The role of each operation in the spec's x-rolesRequirements: the method and the path
-	// after /api/atlas/v2/groups/{groupId}, with * for an id or a name.
-	roles := []struct{ method, path, role string }{
+// roleFor returns the role the operation on urlPath needs, or "" for a path the spec does not
+// list. The path is matched, rather than the role carried on the request, so that Client.Do's
+// calls to these operations get the same hint.
+func roleFor(method, urlPath string) string {
+	// The role of each operation in the spec's x-rolesRequirements: the method, and the path
+	// after /api/atlas/v2/groups/{groupId} as a path.Match pattern.
+	roles := []struct{ method, pattern, role string }{
 		{http.MethodGet, "/clusters/*/backup/exports", "Project Backup Manager"},
 		{http.MethodPost, "/clusters/*/backup/exports", "Project Backup Export Operator"},
 		{http.MethodGet, "/clusters/*/backup/exports/*", "Project Backup Manager"},
@@ -56,24 +55,12 @@ func roleFor(method, path string) string {
 		{http.MethodGet, "/clusters/*/backup/snapshots/*", "Project Read Only"},
 		{http.MethodGet, "/clusters/*/backup/snapshots/shardedCluster/*", "Project Read Only"},
 	}
-	_, rest, ok := strings.Cut(path, "/api/atlas/v2/groups/")
+	_, rest, ok := strings.Cut(urlPath, "/api/atlas/v2/groups/")
 	if !ok {
 		return ""
 	}
-	segs := strings.Split(rest, "/")[1:] // drop the group id
 	for _, r := range roles {
-		want := strings.Split(r.path, "/")[1:]
-		if r.method != method || len(want) != len(segs) {
-			continue
-		}
-		match := true
-		for i, w := range want {
-			if w != segs[i] && (w != "*" || segs[i] == "") {
-				match = false
-				break
-			}
-		}
-		if match {
+		if match, _ := path.Match("*"+r.pattern, rest); match && r.method == method {
 			return r.role
 		}
 	}
@@ -92,8 +79,7 @@ func withHint(err error, auth authKind) error {
 			return &c
 		}
 	case *GrantError:
-		var apiErr *APIError
-		if errors.As(e.Err, &apiErr) {
+		if apiErr, ok := e.Err.(*APIError); ok { // a refusal is never wrapped: see serviceAccount.refusal
 			if c := withHint(apiErr, auth); c != apiErr {
 				return &GrantError{RetryAfter: e.RetryAfter, Err: c}
 			}

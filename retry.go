@@ -2,7 +2,6 @@ package atlas
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -142,17 +141,14 @@ func retryable(o outcome, mode repeatability) (time.Duration, bool) {
 }
 
 // retryableError says whether a transport error is worth another attempt. A create is
-// retried only when it certainly never left: the connection was never made.
+// retried only when it certainly never left: the connection was never made. Errors not named
+// here, a refused certificate say, are final.
 func retryableError(err error, mode repeatability) bool {
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
 		return true
 	}
 	if mode != repeatable {
-		return false
-	}
-	var certErr *tls.CertificateVerificationError
-	if errors.As(err, &certErr) {
 		return false
 	}
 	var netErr net.Error
@@ -177,10 +173,8 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d): // since Go 1.23 an unfired timer is collected without Stop
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
