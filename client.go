@@ -54,7 +54,7 @@ type Client struct {
 	sleep    func(ctx context.Context, d time.Duration) error
 	jitter   func(n time.Duration) time.Duration
 	closed   atomic.Bool
-	close    func(ctx context.Context) error // the auth's part of Close
+	close    func(ctx context.Context) error // a service account's revocations; nil for other modes
 }
 
 // Format prints a Client without any credential, whatever the verb: only its base URL and
@@ -130,11 +130,9 @@ func (c *Client) authenticate(creds credentials, base http.RoundTripper) (http.R
 	password := creds.password
 	switch c.auth {
 	case authAccessToken:
-		c.close = closeIdleOf(base)
 		tokens := staticToken{b: seal(newBearer(creds.accessToken.get()))}
 		return &bearerAuth{base: base, tokens: tokens}, redactor{secrets: func() []string { return []string{tokens.current()} }}
 	case authTokenSource:
-		c.close = closeIdleOf(base)
 		tokens := &userTokenSource{src: creds.tokenSource}
 		return &bearerAuth{base: base, tokens: tokens}, redactor{secrets: func() []string { return []string{tokens.current()} }}
 	case authServiceAccount:
@@ -144,7 +142,6 @@ func (c *Client) authenticate(creds credentials, base http.RoundTripper) (http.R
 			return append(secretForms(creds.user, password.get()), account.current())
 		}}
 	default:
-		c.close = closeIdleOf(base)
 		return newDigestAuth(creds.user, password, base), redactor{secrets: func() []string { return []string{password.get()} }}
 	}
 }
@@ -312,13 +309,10 @@ func (c *Client) Close(ctx context.Context) error {
 	if c.closed.Swap(true) {
 		return nil
 	}
-	return c.close(ctx)
-}
-
-// closeIdleOf is the Close of an auth mode that holds nothing to revoke.
-func closeIdleOf(rt http.RoundTripper) func(context.Context) error {
-	return func(context.Context) error {
-		closeIdle(rt)
-		return nil
+	var err error
+	if c.close != nil {
+		err = c.close(ctx)
 	}
+	c.hc.CloseIdleConnections() // each auth transport passes it down to the base transport
+	return err
 }

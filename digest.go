@@ -106,6 +106,9 @@ func (g *challengeGate) leave(answered bool) {
 	<-g.fetch
 }
 
+// CloseIdleConnections closes the idle connections of the transport beneath, for Client.Close.
+func (d *digestAuth) CloseIdleConnections() { d.signer.get().CloseIdleConnections() }
+
 // capped401 caps how much of a 401's body can be read: icholy/digest reads a challenge's body
 // to EOF before answering it, and a hostile server's never ends.
 type capped401 struct{ base http.RoundTripper }
@@ -120,6 +123,9 @@ func (t capped401) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// CloseIdleConnections closes the idle connections of the transport beneath.
+func (t capped401) CloseIdleConnections() { closeIdle(t.base) }
 
 // findChallenge is icholy/digest's FindChallenge for the challenges sign can answer. Whatever
 // it cannot use is ErrNoChallenge, on which the Transport returns the server's 401 (its body

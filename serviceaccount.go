@@ -415,7 +415,6 @@ func (s *serviceAccount) close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	closeIdle(s.base)
 	return errors.Join(errs...)
 }
 
