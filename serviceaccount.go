@@ -69,8 +69,8 @@ type accountState struct {
 	last      *bearer            // the reuse source's latest token, taken without a call until renew
 	renew     time.Time
 	held      map[string]heldToken // tokens used and not expired, for the 401 rule and Close
-	refusal   *GrantError          // the last grant's refusal for its credentials, if recent
-	refusedAt time.Time
+	refusal   *GrantError          // the last grant's failure, handed out until refusedTo
+	refusedTo time.Time
 	dead      string // the last token dropped after a 401: a cache still holding it is not believed
 }
 
@@ -190,7 +190,7 @@ func (s *serviceAccount) Token() (*oauth2.Token, error) {
 	}
 	st := s.st.get()
 	st.mu.Lock()
-	if st.refusal != nil && s.now().Sub(st.refusedAt) < minGrantInterval {
+	if st.refusal != nil && s.now().Before(st.refusedTo) {
 		err := st.refusal
 		st.mu.Unlock()
 		return nil, err
@@ -214,9 +214,9 @@ func (s *serviceAccount) Token() (*oauth2.Token, error) {
 	tok, lifetime, err := s.grant()
 	if err != nil {
 		var grantErr *GrantError
-		if errors.As(err, &grantErr) && !grantErr.Temporary() {
+		if errors.As(err, &grantErr) {
 			st.mu.Lock()
-			st.refusal, st.refusedAt = grantErr, start
+			st.refusal, st.refusedTo = grantErr, start.Add(refusalKept(grantErr))
 			st.mu.Unlock()
 		}
 		return nil, err
@@ -239,6 +239,18 @@ func (s *serviceAccount) hold(tok string, h heldToken) {
 	}
 	st.held[tok] = h
 	st.refusal = nil
+}
+
+// refusalKept is how long a failed grant is handed to every caller instead of granting again:
+// a refusal for the credentials minGrantInterval, since asking again would be refused too; an
+// endpoint that asked for a wait (a 429 or a 5xx with Retry-After) the wait it asked for, so
+// that callers do not spend the grant budget it is defending. Other failures are not kept: the
+// retry policy spaces the next grant.
+func refusalKept(err *GrantError) time.Duration {
+	if !err.Temporary() {
+		return minGrantInterval
+	}
+	return err.RetryAfter
 }
 
 // expiry is when a token granted at start with lifetime expires; zero for no expires_in.

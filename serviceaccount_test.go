@@ -300,9 +300,14 @@ func TestServiceAccountGrantHonoursRetryAfter(t *testing.T) {
 		{10 * time.Minute, nil, 0}, // over a minute: not waited for, the caller gets the 429
 	} {
 		t.Run(tt.retryAfter.String(), func(t *testing.T) {
-			srv, c, _ := saFake(t)
+			srv, c, clock := saFake(t)
 			srv.InjectFault(atlastest.Fault{Route: atlastest.RouteToken, Status: http.StatusTooManyRequests, RetryAfter: tt.retryAfter})
-			slept := recordSleeps(c)
+			var slept []time.Duration
+			atlas.SetSleep(c, func(_ context.Context, d time.Duration) error {
+				slept = append(slept, d)
+				clock.Advance(d) // the wait passes on the client's clock too
+				return nil
+			})
 
 			err := getTestJob(t.Context(), c)
 			if tt.grants == 0 {
@@ -314,10 +319,28 @@ func TestServiceAccountGrantHonoursRetryAfter(t *testing.T) {
 			} else {
 				require.NoError(t, err)
 			}
-			assert.Equal(t, tt.waits, slept.Waits())
+			assert.Equal(t, tt.waits, slept)
 			assert.Equal(t, tt.grants, srv.TokenGrants())
 		})
 	}
+}
+
+// A grant refused with a wait is not asked for again before the wait has passed, by any
+// caller: the token endpoint's budget is shared by every run of the service account.
+func TestServiceAccountKeepsARateLimitedGrantsWait(t *testing.T) {
+	t.Parallel()
+	srv, _, clock := saFake(t)
+	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, testSecret), atlas.WithClock(clock.Now),
+		atlas.WithRetry(atlas.RetryPolicy{MaxAttempts: 1}))
+	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteToken, Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second})
+	for range 20 {
+		err := getTestJob(t.Context(), c)
+		require.ErrorIs(t, err, atlas.ErrRateLimited)
+	}
+	assert.Equal(t, 1, srv.Requests(atlastest.RouteToken), "20 calls inside the wait: one grant request")
+	clock.Advance(30 * time.Second)
+	require.NoError(t, getTestJob(t.Context(), c))
+	assert.Equal(t, 2, srv.Requests(atlastest.RouteToken))
 }
 
 func TestServiceAccountGrantEndsWithTheContext(t *testing.T) {
