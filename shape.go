@@ -1,6 +1,9 @@
 package atlas
 
-import "errors"
+import (
+	"cmp"
+	"errors"
+)
 
 // shapeLimits bound what decoding a document may build. Decoding allocates per value, not
 // per byte: `{}` is two bytes of body and a whole ExportJob of memory, so a body under the
@@ -10,6 +13,8 @@ type shapeLimits struct {
 	// maxResults caps each array directly in a page's top-level object, its results and its
 	// links (the API's itemsPerPage maximum is 500); zero when the document is not a page.
 	maxResults int
+	// maxValues caps the values of the whole document; zero means maxValues.
+	maxValues int
 }
 
 // Limits that hold for every document.
@@ -21,15 +26,19 @@ const (
 	// alike. Decoding allocates per value, not per byte (an empty object decoded as a member
 	// of a map[string]any costs about 230 bytes), so this is what bounds its memory whatever
 	// the target: at most about 12 MiB. A page of 500 export jobs with every field set, one
-	// component, custom datum and link each, holds 13,006 values (26 a job); the cap leaves
-	// room for jobs with several of each.
+	// component, custom datum and link each, holds 13,006 values (26 a job).
 	maxValues = 50_000
+	// maxPageValues caps the values of a page the services decode into their own types, where
+	// an unknown member costs nothing and the costliest value (an element of a job's arrays)
+	// about 190 bytes: 160 a job, so that a page of 500 jobs of a 40-shard cluster (3 values a
+	// component) still decodes, at most about 15 MiB.
+	maxPageValues = 80_000
 	// maxPageResults is the API's largest page.
 	maxPageResults = 500
 )
 
 // pageShape is the shape limit of a page.
-var pageShape = shapeLimits{maxResults: maxPageResults}
+var pageShape = shapeLimits{maxResults: maxPageResults, maxValues: maxPageValues}
 
 // check scans a document's structure without allocating and refuses it when it nests too
 // deep, holds too many values (array elements and object members), or is a page with more
@@ -65,7 +74,7 @@ func (l shapeLimits) check(b []byte) error {
 			if depth > 0 && stack[depth-1] == 'r' {
 				results++
 			}
-			if values > maxValues {
+			if values > cmp.Or(l.maxValues, maxValues) {
 				return errTooManyValues
 			}
 			if l.maxResults > 0 && results > l.maxResults {

@@ -174,6 +174,11 @@ func members(n int, value string) string {
 	return b.String() + "}"
 }
 
+func listSnapshots(c *Client) (bool, error) {
+	page, err := c.Snapshots.List(context.Background(), cannedGroupID, cannedCluster, nil)
+	return page != nil, err
+}
+
 func getSnapshot(c *Client) (bool, error) {
 	snap, err := c.Snapshots.Get(context.Background(), cannedGroupID, cannedCluster, cannedExportID)
 	return snap != nil, err
@@ -243,6 +248,40 @@ func TestTheLargestAcceptedShapesKeepToTheBound(t *testing.T) {
 			assert.LessOrEqual(t, alloc, bound)
 		})
 	}
+}
+
+// A page the services decode into their own types may hold more values than an untyped
+// document: each costs a few dozen bytes, and unknown members nothing. The costliest typed
+// pages the allowance lets through keep to the same bound.
+func TestTheLargestAcceptedTypedPagesKeepToTheBound(t *testing.T) {
+	n := maxPageValues - 10
+	for _, tt := range []hostile{
+		{"one job of empty components", `{"results":[{"id":"x","components":[` + repeated("{}", n) + `]}]}`, listJobs},
+		{"one job of empty labels", `{"results":[{"id":"x","customData":[` + repeated("{}", n) + `]}]}`, listJobs},
+		{"unknown members", `{"results":[{"id":"x","x":` + members(n, "{}") + `}]}`, listJobs},
+		{"short strings in a snapshot", `{"results":[{"id":"x","copyRegions":[` + repeated(`"a"`, n) + `]}]}`, listSnapshots},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cannedClient(t, cannedTransport{status: 200, body: []byte(tt.body)})
+			var got bool
+			var err error
+			alloc := allocatedBy(func() { got, err = tt.call(c) })
+			require.NoError(t, err)
+			assert.True(t, got)
+			bound := 2*uint64(len(tt.body)) + 16<<20
+			t.Logf("a %.1f MiB body: allocated %.1f MiB, bound %.1f MiB", float64(len(tt.body))/(1<<20), float64(alloc)/(1<<20), float64(bound)/(1<<20))
+			assert.LessOrEqual(t, alloc, bound)
+		})
+	}
+	// A page of 500 jobs of a 40-shard cluster decodes; one value more than the allowance does not.
+	job := `{"id":"x","components":[` + repeated(`{"exportId":"e","replicaSetName":"r"}`, 40) + `]}`
+	c := cannedClient(t, cannedTransport{status: 200, body: []byte(`{"results":[` + repeated(job, maxPageResults) + `]}`)})
+	page, err := c.Exports.List(context.Background(), cannedGroupID, cannedCluster, nil)
+	require.NoError(t, err)
+	assert.Len(t, page.Results, maxPageResults)
+	c = cannedClient(t, cannedTransport{status: 200, body: []byte(`{"results":[{"id":"x","x":[` + repeated("1", maxPageValues) + `]}]}`)})
+	_, err = c.Exports.List(context.Background(), cannedGroupID, cannedCluster, nil)
+	require.ErrorIs(t, err, ErrInvalidResponse)
 }
 
 func TestAFullPageDecodes(t *testing.T) {
