@@ -169,6 +169,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	if ctx == nil {
 		return invalid("ctx", "is nil")
 	}
+	if c.hc == nil {
+		return invalid("client", "was not built by NewClient or NewClientFromEnv")
+	}
 	if c.closed.Load() {
 		return c.fail(r, ErrClosed, "")
 	}
@@ -305,6 +308,9 @@ func (c *Client) logAttempt(ctx context.Context, r *request, attempt, status int
 func (c *Client) Close(ctx context.Context) error {
 	if ctx == nil {
 		return invalid("ctx", "is nil")
+	}
+	if c.hc == nil {
+		return invalid("client", "was not built by NewClient or NewClientFromEnv")
 	}
 	if c.closed.Swap(true) {
 		return nil

@@ -61,7 +61,16 @@ type RequestError struct {
 // Error names the request once, then the cause, without the cause's own "atlas: ": the
 // package is named once too.
 func (e *RequestError) Error() string {
-	return "atlas: " + e.Method + " " + e.Path + ": " + strings.TrimPrefix(e.Err.Error(), "atlas: ")
+	return "atlas: " + e.Method + " " + e.Path + ": " + causeText(e.Err)
+}
+
+// causeText is an error's text without its "atlas: ", so that the package is named once; a
+// nil error (a zero value built by a caller) reads as "unknown".
+func causeText(err error) string {
+	if err == nil {
+		return "unknown"
+	}
+	return strings.TrimPrefix(err.Error(), "atlas: ")
 }
 
 // Unwrap returns the cause.
@@ -102,7 +111,7 @@ type GrantError struct {
 
 // Error says that the grant failed, and why.
 func (e *GrantError) Error() string {
-	return "service account token grant: " + strings.TrimPrefix(e.Err.Error(), "atlas: ")
+	return "service account token grant: " + causeText(e.Err)
 }
 
 // Unwrap returns the cause.

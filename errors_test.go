@@ -187,3 +187,14 @@ func TestFailedErrorsQuoteControlCharacters(t *testing.T) {
 	assert.Equal(t, atlas.ErrExportFailed.Error(), (&atlas.ExportFailedError{}).Error())
 	assert.Equal(t, atlas.ErrSnapshotFailed.Error(), (&atlas.SnapshotFailedError{}).Error())
 }
+
+// Zero values a caller builds by hand (in a test double, say) print and fail without a panic.
+func TestZeroValuesDoNotPanic(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "atlas:  : unknown", (&atlas.RequestError{}).Error())
+	assert.Equal(t, "service account token grant: unknown", (&atlas.GrantError{}).Error())
+	var c atlas.Client
+	err := c.Do(t.Context(), &atlas.Request{Method: "GET", Path: "/api/atlas/v2", Version: "2023-01-01"}, nil)
+	require.ErrorIs(t, err, atlas.ErrInvalidArgument)
+	require.ErrorIs(t, c.Close(t.Context()), atlas.ErrInvalidArgument)
+}
