@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -39,17 +40,32 @@ type redactor struct {
 	secrets func() []string
 }
 
-// redact returns s with every credential, and every extra string, replaced.
+// redact returns s with every credential, and every extra string, replaced in one pass, the
+// longest first where two overlap, and a "[redacted]" already in s (texts are redacted again
+// as errors wrap them) kept as it is: replacing one credential after another would find a
+// short one again inside an earlier "[redacted]".
 func (r redactor) redact(s string, extra ...string) string {
 	if r.secrets != nil { // the zero redactor hides only extra
 		extra = append(r.secrets(), extra...)
 	}
+	var found []string
 	for _, secret := range extra {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
+		if secret != "" && strings.Contains(s, secret) {
+			found = append(found, secret)
 		}
 	}
-	return s
+	if len(found) == 0 {
+		return s
+	}
+	// NewReplacer tries its strings in argument order at each position: the marker, then the
+	// longest first.
+	slices.SortFunc(found, func(a, b string) int { return len(b) - len(a) })
+	pairs := make([]string, 0, 2*len(found)+2)
+	pairs = append(pairs, "[redacted]", "[redacted]")
+	for _, secret := range found {
+		pairs = append(pairs, secret, "[redacted]")
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 // error returns err unchanged when its text holds no credential, and otherwise an error with

@@ -426,3 +426,18 @@ func TestClientPrintsNoCredential(t *testing.T) {
 		})
 	}
 }
+
+// A credential that also occurs inside "[redacted]" (a one-letter token, say) is replaced in
+// one pass: the marker is never redacted again into a garble.
+func TestRedactionReplacesEachCredentialOnce(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusBadRequest, `{"error":400,"errorCode":"BAD","detail":"echo e dd"}`)
+	})
+	c := newClient(t, srv, atlas.WithAccessToken("d"))
+	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "echo e [redacted][redacted]")
+	assert.NotContains(t, err.Error(), "[re[redacted]")
+}
