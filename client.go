@@ -172,14 +172,14 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	if c.hc == nil {
 		return invalid("client", "was not built by NewClient or NewClientFromEnv")
 	}
-	if c.closed.Load() {
-		return c.fail(r, ErrClosed, "")
-	}
 	target := c.base + r.path
 	if len(r.query) > 0 {
 		target += "?" + r.query.Encode()
 	}
 	for attempt := 1; ; attempt++ {
+		if c.closed.Load() { // before every attempt: a call waiting to retry sends nothing after Close
+			return c.fail(r, ErrClosed, "")
+		}
 		if err := c.waitLimiter(ctx); err != nil {
 			return c.fail(r, err, "")
 		}

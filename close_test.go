@@ -204,3 +204,21 @@ func TestElevenRunsInAMinute(t *testing.T) {
 	assert.Equal(t, []time.Duration{6 * time.Second}, waits)
 	assert.Equal(t, 11, srv.TokenGrants())
 }
+
+// A call waiting between attempts when Close runs sends nothing more: its next attempt fails
+// with ErrClosed.
+func TestCloseStopsACallBetweenAttempts(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Mux.HandleFunc(jobPath, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusServiceUnavailable, `{"error":503,"errorCode":"SERVICE_UNAVAILABLE"}`)
+	})
+	c := newClient(t, srv, atlas.WithAccessToken(testToken))
+	atlas.SetSleep(c, func(ctx context.Context, _ time.Duration) error {
+		require.NoError(t, c.Close(ctx)) // Close lands while the call waits to retry
+		return nil
+	})
+	_, err := c.Exports.Get(t.Context(), testGroupID, testCluster, testExportID)
+	require.ErrorIs(t, err, atlas.ErrClosed)
+	assert.Equal(t, int64(1), srv.Requests(), "no attempt after Close")
+}

@@ -419,7 +419,7 @@ func (s *serviceAccount) close(ctx context.Context) error {
 		}
 	}
 	clear(st.held)
-	st.last = nil
+	st.reuse, st.last = s.newReuse(), nil // the revoked tokens are handed to nobody
 	st.mu.Unlock()
 	var errs []error
 	for _, tok := range live {
