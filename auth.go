@@ -66,7 +66,7 @@ type tokenProvider interface {
 	token(ctx context.Context) (*bearer, error)
 	// refused is told that the API answered 401 to tok. It reports whether another token
 	// can now be had, which makes the request worth repeating once.
-	refused(tok string) bool
+	refused(ctx context.Context, tok string) bool
 	// current is the token held now, "" when none: the redactor hides it.
 	current() string
 }
@@ -75,7 +75,7 @@ type tokenProvider interface {
 type staticToken struct{ b sealed[*bearer] }
 
 func (t staticToken) token(context.Context) (*bearer, error) { return t.b.get(), nil }
-func (t staticToken) refused(string) bool                    { return false }
+func (t staticToken) refused(context.Context, string) bool   { return false }
 func (t staticToken) current() string                        { return t.b.get().token }
 
 // userTokenSource adapts a caller's oauth2.TokenSource, whose Token takes no context: one
@@ -107,7 +107,7 @@ func (u *userTokenSource) token(ctx context.Context) (*bearer, error) {
 	return call.wait(ctx)
 }
 
-func (u *userTokenSource) refused(string) bool { return false }
+func (u *userTokenSource) refused(context.Context, string) bool { return false }
 
 func (u *userTokenSource) current() string {
 	u.mu.Lock()
@@ -177,7 +177,7 @@ func (a *bearerAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	first := req.Clone(req.Context())
 	first.Header["Authorization"] = tok.header
 	resp, err := a.base.RoundTrip(first)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || !a.tokens.refused(tok.token) {
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !a.tokens.refused(req.Context(), tok.token) {
 		return resp, err
 	}
 	again, ok := replayable(req)

@@ -149,8 +149,8 @@ func (s *serviceAccount) token(ctx context.Context) (*bearer, error) {
 // refused drops tok when it is the current token and has been in use for minGrantInterval: a
 // token the API refuses right after its grant would be refused again (a missing role, say),
 // and granting on every call would exhaust the endpoint's budget. A dropped token is dropped
-// from the cache too, so that no other run is handed it.
-func (s *serviceAccount) refused(tok string) bool {
+// from the cache too, so that no other run is handed it, within the caller's context.
+func (s *serviceAccount) refused(ctx context.Context, tok string) bool {
 	st := s.st.get()
 	st.mu.Lock()
 	if st.last == nil || st.last.token != tok {
@@ -164,7 +164,7 @@ func (s *serviceAccount) refused(tok string) bool {
 	st.reuse, st.last, st.dead = s.newReuse(), nil, tok
 	st.mu.Unlock()
 	if s.cache != nil {
-		_ = s.cacheCall("drop", cacheCallTimeout, tok, func(ctx context.Context) error {
+		_ = s.cacheCall(ctx, "drop", cacheCallTimeout, tok, func(ctx context.Context) error {
 			return s.cache.Drop(ctx, s.cacheKey, tok)
 		})
 	}
@@ -199,7 +199,7 @@ func (s *serviceAccount) Token() (*oauth2.Token, error) {
 	st.mu.Unlock()
 	if s.cache != nil {
 		var unlock func()
-		_ = s.cacheCall("lock", cacheLockTimeout, "", func(ctx context.Context) (err error) {
+		_ = s.cacheCall(s.ctx, "lock", cacheLockTimeout, "", func(ctx context.Context) (err error) {
 			unlock, err = s.cache.Lock(ctx, s.cacheKey)
 			return err
 		})

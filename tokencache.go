@@ -91,7 +91,7 @@ func WithTokenCache(cache TokenCache) Option {
 // client last saw refused, not expired, and not due for renewal by the client's clock.
 func (s *serviceAccount) load(dead string) *oauth2.Token {
 	var ct *CachedToken
-	err := s.cacheCall("load", cacheCallTimeout, "", func(ctx context.Context) (err error) {
+	err := s.cacheCall(s.ctx, "load", cacheCallTimeout, "", func(ctx context.Context) (err error) {
 		ct, err = s.cache.Load(ctx, s.cacheKey)
 		return err
 	})
@@ -117,20 +117,21 @@ func (s *serviceAccount) load(dead string) *oauth2.Token {
 // store keeps a token this client granted in the cache, and reports whether it is now shared.
 func (s *serviceAccount) store(tok string, start time.Time, lifetime time.Duration) bool {
 	ct := &CachedToken{AccessToken: tok, GrantedAt: start, Expiry: expiry(start, lifetime)}
-	return s.cacheCall("store", cacheCallTimeout, tok, func(ctx context.Context) error {
+	return s.cacheCall(s.ctx, "store", cacheCallTimeout, tok, func(ctx context.Context) error {
 		return s.cache.Store(ctx, s.cacheKey, ct)
 	}) == nil
 }
 
-// cacheCall calls the cache through f with a context that ends after d or when the client
-// closes; a cache must return when it ends (NewFileTokenCache and redistoken do). A failure is
-// written to the client's logger at debug level, without the secret, the token held or tok.
-func (s *serviceAccount) cacheCall(op string, d time.Duration, tok string, f func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(s.ctx, d)
+// cacheCall calls the cache through f with a context that ends after d or with parent (the
+// client's, which Close ends, or a caller's); a cache must return when it ends
+// (NewFileTokenCache and redistoken do). A failure is written to the client's logger at debug
+// level, without the secret, the token held or tok.
+func (s *serviceAccount) cacheCall(parent context.Context, op string, d time.Duration, tok string, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(parent, d)
 	defer cancel()
 	err := f(ctx)
 	if err != nil && s.logger != nil {
-		s.logger.LogAttrs(s.ctx, slog.LevelDebug, "atlas token cache failed; granting without it",
+		s.logger.LogAttrs(s.ctx, slog.LevelDebug, "atlas token cache failed; going on without it",
 			slog.String("op", op), slog.String("error", s.redact(err.Error(), tok, s.current())))
 	}
 	return err
