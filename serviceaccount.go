@@ -253,9 +253,11 @@ func refusalKept(err *GrantError) time.Duration {
 	return err.RetryAfter
 }
 
-// expiry is when a token granted at start with lifetime expires; zero for no expires_in.
+// expiry is when a token granted at start with lifetime expires; zero when unknown: no
+// expires_in, or one of zero or less, which says nothing of when the server ends the token,
+// so that Close still revokes it.
 func expiry(start time.Time, lifetime time.Duration) time.Time {
-	if lifetime >= untilRefused {
+	if lifetime <= 0 || lifetime >= untilRefused {
 		return time.Time{}
 	}
 	return start.Add(lifetime)
