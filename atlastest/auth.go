@@ -1,6 +1,7 @@
 package atlastest
 
 import (
+	"cmp"
 	"crypto/md5"
 	"crypto/subtle"
 	"encoding/base64"
@@ -124,8 +125,13 @@ func (s *Server) nonceStale(n *nonce, now time.Time) bool {
 	if s.cfg.nonceLifetime > 0 && !now.Before(n.issued.Add(s.cfg.nonceLifetime)) {
 		return true
 	}
-	return s.cfg.nonceUses > 0 && n.uses >= s.cfg.nonceUses
+	return n.uses >= cmp.Or(s.cfg.nonceUses, maxNonceUses)
 }
+
+// maxNonceUses is how many requests one nonce authenticates without WithNonceUses: each keeps
+// its nonce count for the nonce's life, so an unbounded count would let a fast client fill the
+// server's memory. A client answers the stale challenge that follows and goes on.
+const maxNonceUses = 10_000
 
 // ExpireNonces makes every digest nonce issued so far stale, so the next digest request of
 // each client is re-challenged with stale=true.

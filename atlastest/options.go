@@ -67,7 +67,7 @@ func WithNonceLifetime(d time.Duration) Option {
 }
 
 // WithNonceUses sets how many requests one digest nonce may authenticate before it goes stale;
-// zero (the default) means no limit.
+// zero (the default) means 10,000, so that the nonce counts the server keeps stay bounded.
 func WithNonceUses(n int) Option {
 	return func(c *config) { c.nonceUses = n }
 }
