@@ -106,8 +106,8 @@ func (s *Server) Nonces() int {
 }
 
 // pruneMap deletes the entries of m that stale reports, but only once m has doubled since the
-// last pass (*next holds that size): a client that takes a new nonce or token on every call
-// would otherwise make each issue scan every live entry, and the fake slow down as it runs.
+// last pass (*next holds that size): a client that takes a new token on every call would
+// otherwise make each grant scan every live entry, and the fake slow down as it runs.
 func pruneMap[K comparable, V any](m map[K]V, next *int, stale func(V) bool) {
 	if len(m) < *next {
 		return

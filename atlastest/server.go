@@ -52,8 +52,8 @@ type Server struct {
 	buckets      map[string]*bucketRecord
 	nonces       map[string]*nonce
 	nonceOrder   []string
-	tokens       map[string]time.Time         // access token -> expiry
-	prunes       struct{ nonces, tokens int } // map sizes at which pruneMap next scans
+	tokens       map[string]time.Time // access token -> expiry
+	prunes       struct{ tokens int } // map sizes at which pruneMap next scans
 	requests     map[string]int
 	challenges   int
 	grants       int
