@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/atlas-exports/atlas/internal/atomicfile"
 )
 
 // maxCacheFile caps what Load reads of a cache file: a token and two times take a few hundred
@@ -130,16 +132,7 @@ func (c *fileTokenCache) Store(ctx context.Context, key string, tok *CachedToken
 	if err != nil {
 		return fmt.Errorf("atlas: token cache: %w", err)
 	}
-	f, err := os.CreateTemp(c.dir, key+".tmp-*") // mode 0600
-	if err != nil {
-		return fmt.Errorf("atlas: token cache: %w", err)
-	}
-	_, err = f.Write(data)
-	if err = errors.Join(err, f.Close()); err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
+	if err := atomicfile.Write(path, data); err != nil {
 		return fmt.Errorf("atlas: token cache: %w", err)
 	}
 	return nil

@@ -4,12 +4,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/atlas-exports/atlas"
 	"github.com/atlas-exports/atlas/atlastest"
+	"github.com/atlas-exports/atlas/internal/atomicfile"
 )
 
 // envVar is one KEY=value line of what the fake announces.
@@ -41,23 +40,7 @@ func shellLines(vars []envVar) string {
 // writeEnvFile writes content to path atomically, mode 0600: a temporary file in the same
 // directory, renamed over path, so whoever waits for path to exist never reads half of it.
 func writeEnvFile(path, content string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".atlasfake-env-*")
-	if err != nil {
-		return fmt.Errorf("-env-file: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.WriteString(content)
-	if err == nil {
-		err = f.Chmod(0o600) // CreateTemp's mode already, whatever the umask; said for the reader
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
+	if err := atomicfile.Write(path, []byte(content)); err != nil {
 		return fmt.Errorf("-env-file: %w", err)
 	}
 	return nil
