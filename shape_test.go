@@ -226,6 +226,20 @@ func TestHostileShapesAreRefusedWithBoundedMemory(t *testing.T) {
 	}
 }
 
+// decodesWithinTheBound requires tt's body to decode, having allocated no more than twice the
+// body plus 16 MiB.
+func decodesWithinTheBound(t *testing.T, tt hostile) {
+	c := cannedClient(t, cannedTransport{status: 200, body: []byte(tt.body)})
+	var got bool
+	var err error
+	alloc := allocatedBy(func() { got, err = tt.call(c) })
+	require.NoError(t, err)
+	assert.True(t, got)
+	bound := 2*uint64(len(tt.body)) + 16<<20
+	t.Logf("a %.1f MiB body: allocated %.1f MiB, bound %.1f MiB", float64(len(tt.body))/(1<<20), float64(alloc)/(1<<20), float64(bound)/(1<<20))
+	assert.LessOrEqual(t, alloc, bound)
+}
+
 // TestTheLargestAcceptedShapesKeepToTheBound decodes, untyped, the costliest documents the
 // shape check lets through: as many values as it allows, in the forms that cost most.
 func TestTheLargestAcceptedShapesKeepToTheBound(t *testing.T) {
@@ -236,17 +250,7 @@ func TestTheLargestAcceptedShapesKeepToTheBound(t *testing.T) {
 		{"an array of empty objects", "[" + repeated("{}", maxValues) + "]", doAny},
 		{"objects of one member", "[" + repeated(`{"a":{}}`, maxValues/2) + "]", doAny},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			c := cannedClient(t, cannedTransport{status: 200, body: []byte(tt.body)})
-			var got bool
-			var err error
-			alloc := allocatedBy(func() { got, err = tt.call(c) })
-			require.NoError(t, err)
-			assert.True(t, got)
-			bound := 2*uint64(len(tt.body)) + 16<<20
-			t.Logf("a %.1f MiB body: allocated %.1f MiB, bound %.1f MiB", float64(len(tt.body))/(1<<20), float64(alloc)/(1<<20), float64(bound)/(1<<20))
-			assert.LessOrEqual(t, alloc, bound)
-		})
+		t.Run(tt.name, func(t *testing.T) { decodesWithinTheBound(t, tt) })
 	}
 }
 
@@ -261,17 +265,7 @@ func TestTheLargestAcceptedTypedPagesKeepToTheBound(t *testing.T) {
 		{"unknown members", `{"results":[{"id":"x","x":` + members(n, "{}") + `}]}`, listJobs},
 		{"short strings in a snapshot", `{"results":[{"id":"x","copyRegions":[` + repeated(`"a"`, n) + `]}]}`, listSnapshots},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			c := cannedClient(t, cannedTransport{status: 200, body: []byte(tt.body)})
-			var got bool
-			var err error
-			alloc := allocatedBy(func() { got, err = tt.call(c) })
-			require.NoError(t, err)
-			assert.True(t, got)
-			bound := 2*uint64(len(tt.body)) + 16<<20
-			t.Logf("a %.1f MiB body: allocated %.1f MiB, bound %.1f MiB", float64(len(tt.body))/(1<<20), float64(alloc)/(1<<20), float64(bound)/(1<<20))
-			assert.LessOrEqual(t, alloc, bound)
-		})
+		t.Run(tt.name, func(t *testing.T) { decodesWithinTheBound(t, tt) })
 	}
 	// A page of 500 jobs of a 40-shard cluster decodes; one value more than the allowance does not.
 	job := `{"id":"x","components":[` + repeated(`{"exportId":"e","replicaSetName":"r"}`, 40) + `]}`
