@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
 )
 
 // cacheKey is a key as the client makes them: 64 lowercase hex digits.
@@ -72,24 +73,6 @@ func TestFileTokenCacheRoundTrip(t *testing.T) {
 	got, err = c.Load(ctx, cacheKey)
 	require.NoError(t, err)
 	assert.Equal(t, "tok-2", got.AccessToken)
-}
-
-func TestFileTokenCacheDropOnlyTheRefusedToken(t *testing.T) {
-	c, _ := newFileCache(t)
-	ctx := t.Context()
-	require.NoError(t, c.Store(ctx, cacheKey, sampleToken("newer")))
-
-	require.NoError(t, c.Drop(ctx, cacheKey, "older"))
-	got, err := c.Load(ctx, cacheKey)
-	require.NoError(t, err)
-	require.NotNil(t, got, "a token stored after the refused one stays")
-	assert.Equal(t, "newer", got.AccessToken)
-
-	require.NoError(t, c.Drop(ctx, cacheKey, "newer"))
-	got, err = c.Load(ctx, cacheKey)
-	require.NoError(t, err)
-	assert.Nil(t, got)
-	require.NoError(t, c.Drop(ctx, cacheKey, "newer"), "dropping what is gone is no error")
 }
 
 func TestFileTokenCacheModes(t *testing.T) {
@@ -263,22 +246,10 @@ func TestFileTokenCacheAtomicReplace(t *testing.T) {
 	}
 }
 
-func TestFileTokenCacheLockExcludesAndEndsWithContext(t *testing.T) {
-	c, dir := newFileCache(t)
-	unlock, err := c.Lock(t.Context(), cacheKey)
-	require.NoError(t, err)
-
-	other, err := atlas.NewFileTokenCache(dir)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	_, err = other.Lock(ctx, cacheKey)
-	require.ErrorIs(t, err, context.DeadlineExceeded, "a wait for a held lock ends with its context")
-
-	unlock()
-	unlock2, err := other.Lock(t.Context(), cacheKey)
-	require.NoError(t, err, "the lock is free once unlocked")
-	unlock2()
+// The file cache keeps the contract atlastest.TestTokenCache checks, and so would any cache.
+func TestFileTokenCacheKeepsTheContract(t *testing.T) {
+	c, _ := newFileCache(t)
+	require.NoError(t, atlastest.TestTokenCache(c))
 }
 
 // TestFileTokenCacheLockOfADeadProcess: a process that holds the lock and is killed leaves it

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/atlas-exports/atlas"
+	"github.com/atlas-exports/atlas/atlastest"
 	"github.com/atlas-exports/atlas/redistoken"
 )
 
@@ -79,28 +80,6 @@ func TestDefaultPrefix(t *testing.T) {
 	assert.Equal(t, int64(1), n)
 }
 
-func TestDropOnlyTheRefusedToken(t *testing.T) {
-	rdb, prefix := setup(t)
-	c := redistoken.New(rdb, redistoken.WithKeyPrefix(prefix))
-	ctx := t.Context()
-	require.NoError(t, c.Store(ctx, cacheKey, sampleToken("newer", time.Hour)))
-
-	require.NoError(t, c.Drop(ctx, cacheKey, "older"))
-	got, err := c.Load(ctx, cacheKey)
-	require.NoError(t, err)
-	require.NotNil(t, got, "a newer token stays")
-	assert.Equal(t, "newer", got.AccessToken)
-
-	require.NoError(t, c.Drop(ctx, cacheKey, "newer"))
-	got, err = c.Load(ctx, cacheKey)
-	require.NoError(t, err)
-	assert.Nil(t, got)
-	require.NoError(t, c.Drop(ctx, cacheKey, "newer"), "dropping what is gone is no error")
-
-	require.NoError(t, rdb.Set(ctx, prefix+cacheKey, "not json", 0).Err())
-	require.NoError(t, c.Drop(ctx, cacheKey, "newer"), "a value that is no token is no error")
-}
-
 func TestIgnoresValuesItDidNotWrite(t *testing.T) {
 	rdb, prefix := setup(t)
 	c := redistoken.New(rdb, redistoken.WithKeyPrefix(prefix))
@@ -122,22 +101,10 @@ func TestIgnoresValuesItDidNotWrite(t *testing.T) {
 	assert.Equal(t, "mine", got.AccessToken)
 }
 
-func TestLockExcludesAndEndsWithContext(t *testing.T) {
+// The Redis cache keeps the contract atlastest.TestTokenCache checks, and so would any cache.
+func TestKeepsTheContract(t *testing.T) {
 	rdb, prefix := setup(t)
-	a := redistoken.New(rdb, redistoken.WithKeyPrefix(prefix))
-	b := redistoken.New(rdb, redistoken.WithKeyPrefix(prefix))
-	unlock, err := a.Lock(t.Context(), cacheKey)
-	require.NoError(t, err)
-
-	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
-	defer cancel()
-	_, err = b.Lock(ctx, cacheKey)
-	require.ErrorIs(t, err, context.DeadlineExceeded, "a wait for a held lock ends with its context")
-
-	unlock()
-	unlock2, err := b.Lock(t.Context(), cacheKey)
-	require.NoError(t, err, "free once unlocked")
-	unlock2()
+	require.NoError(t, atlastest.TestTokenCache(redistoken.New(rdb, redistoken.WithKeyPrefix(prefix))))
 }
 
 // TestLockOfADeadHolder: a holder that never unlocks (it died) frees the lock when the TTL ends,
