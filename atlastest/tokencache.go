@@ -24,18 +24,18 @@ func TestTokenCache(cache atlas.TokenCache) error {
 	second := &atlas.CachedToken{AccessToken: "atlastest-second", GrantedAt: granted, Expiry: granted.Add(time.Hour)}
 
 	if tok, err := cache.Load(ctx, other); err != nil || tok != nil {
-		return fmt.Errorf("Load of an unknown key: got a token or %v, want nil and no error", err)
+		return fmt.Errorf("token cache: Load of an unknown key: got a token or %v, want nil and no error", err)
 	}
 	loads := func(want *atlas.CachedToken, after string) error {
 		tok, err := cache.Load(ctx, key)
 		switch {
 		case err != nil:
-			return fmt.Errorf("Load after %s: %w", after, err)
+			return fmt.Errorf("token cache: Load after %s: %w", after, err)
 		case want == nil && tok != nil:
-			return fmt.Errorf("Load after %s: got a token, want none", after)
+			return fmt.Errorf("token cache: Load after %s: got a token, want none", after)
 		case want != nil && (tok == nil || tok.AccessToken != want.AccessToken ||
 			!tok.GrantedAt.Equal(want.GrantedAt) || !tok.Expiry.Equal(want.Expiry)):
-			return fmt.Errorf("Load after %s: got another token than the one stored, or other times", after)
+			return fmt.Errorf("token cache: Load after %s: got another token than the one stored, or other times", after)
 		}
 		return nil
 	}
@@ -51,7 +51,7 @@ func TestTokenCache(cache atlas.TokenCache) error {
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
-			return fmt.Errorf("%s: %w", s.after, err)
+			return fmt.Errorf("token cache: %s: %w", s.after, err)
 		}
 		if err := loads(s.want, s.after); err != nil {
 			return err
@@ -60,18 +60,18 @@ func TestTokenCache(cache atlas.TokenCache) error {
 
 	unlock, err := cache.Lock(ctx, key)
 	if err != nil {
-		return fmt.Errorf("Lock of a free key: %w", err)
+		return fmt.Errorf("token cache: Lock of a free key: %w", err)
 	}
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
 	if again, err := cache.Lock(short, key); err == nil {
 		again()
 		unlock()
-		return errors.New("Lock of a held key: taken twice")
+		return errors.New("token cache: Lock of a held key: taken twice")
 	}
 	unlock()
 	if unlock, err = cache.Lock(ctx, key); err != nil {
-		return fmt.Errorf("Lock once unlocked: %w", err)
+		return fmt.Errorf("token cache: Lock once unlocked: %w", err)
 	}
 	unlock()
 
@@ -92,7 +92,7 @@ func TestTokenCache(cache atlas.TokenCache) error {
 		start := time.Now()
 		_ = call() // an error or not: what counts is that it returns
 		if took := time.Since(start); took > time.Second {
-			return fmt.Errorf("%s with an ended context: returned after %v, want at once", name, took)
+			return fmt.Errorf("token cache: %s with an ended context: returned after %v, want at once", name, took)
 		}
 	}
 	return nil
