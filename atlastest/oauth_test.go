@@ -42,14 +42,7 @@ func TestTokenGrantBearerExpiryAndRevoke(t *testing.T) {
 	assert.Contains(t, e.Detail, "expired")
 
 	fresh := bearerToken(t, hc, srv)
-	form := url.Values{"token": {fresh}, "token_type_hint": {"access_token"}}.Encode()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/oauth/revoke", strings.NewReader(form))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(formEscape(srv.ClientID), formEscape(srv.ClientSecret))
-	resp, err := hc.Do(req)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	drain(resp)
+	revoke(t, hc, srv, fresh)
 	assert.Equal(t, 1, srv.Requests(atlastest.RouteRevoke))
 
 	resp = bearerGet(t, hc, exportsURL(srv, ""), fresh)
