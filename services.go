@@ -1,9 +1,6 @@
 package atlas
 
-import (
-	"context"
-	"net/url"
-)
+import "context"
 
 // projectOpPath checks the arguments of an operation under a project and returns the escaped
 // path of its collection coll, followed by /id when idName names an id ("" for none). Every
@@ -18,7 +15,7 @@ func projectOpPath(ctx context.Context, groupID, coll, idName, id string) (strin
 			return "", err
 		}
 	}
-	return groupPath(groupID, coll, id), nil
+	return apiPath(groupID, "", coll, id), nil
 }
 
 // clusterOpPath is projectOpPath for an operation under a cluster.
@@ -26,7 +23,12 @@ func clusterOpPath(ctx context.Context, groupID, clusterName, coll, idName, id s
 	if err := checkCluster(ctx, groupID, clusterName); err != nil {
 		return "", err
 	}
-	return projectOpPath(ctx, groupID, "/clusters/"+url.PathEscape(clusterName)+coll, idName, id)
+	if idName != "" {
+		if err := checkHexID(idName, id); err != nil {
+			return "", err
+		}
+	}
+	return apiPath(groupID, clusterName, coll, id), nil
 }
 
 // doOne runs r, an operation on the document named id, and refuses an answer about another

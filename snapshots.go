@@ -123,7 +123,7 @@ func (s *SnapshotsService) Latest(ctx context.Context, groupID, clusterName stri
 		}
 	}
 	if latest == nil {
-		path := clusterPath(groupID, clusterName, "/backup/snapshots", "")
+		path := apiPath(groupID, clusterName, "/backup/snapshots", "")
 		return nil, &RequestError{Method: "GET", Path: path, Err: noCompletedSnapshot{}}
 	}
 	return latest, nil

@@ -80,19 +80,17 @@ func checkCluster(ctx context.Context, groupID, clusterName string) error {
 	return checkClusterName(clusterName)
 }
 
-// groupPath returns the escaped path of coll under a project, followed by /id unless id is "".
-// Segments are escaped even though the checks leave nothing to escape: a path must never
-// depend on a check being complete.
-func groupPath(groupID, coll, id string) string {
-	p := "/api/atlas/v2/groups/" + url.PathEscape(groupID) + coll
-	if id != "" {
-		p += "/" + url.PathEscape(id)
+// apiPath returns the escaped path of coll under a project, or under its cluster clusterName
+// unless that is "", followed by /id unless id is "". Segments are escaped even though the
+// checks leave nothing to escape: a path must never depend on a check being complete. It is
+// one concatenation, so one allocation.
+func apiPath(groupID, clusterName, coll, id string) string {
+	clusters, slash := "", ""
+	if clusterName != "" {
+		clusters = "/clusters/"
 	}
-	return p
-}
-
-// clusterPath returns the escaped path of coll under a cluster, followed by /id unless id is
-// "".
-func clusterPath(groupID, clusterName, coll, id string) string {
-	return groupPath(groupID, "/clusters/"+url.PathEscape(clusterName)+coll, id)
+	if id != "" {
+		slash = "/"
+	}
+	return "/api/atlas/v2/groups/" + url.PathEscape(groupID) + clusters + url.PathEscape(clusterName) + coll + slash + url.PathEscape(id)
 }
