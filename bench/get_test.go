@@ -15,11 +15,12 @@ type getter struct {
 	new  func(tb testing.TB) func(ctx context.Context) error
 }
 
-// getters lists the clients compared: the floor, the SDK in each auth mode, and the legacy
-// official client with digest.
+// getters lists the clients compared: the floor, the SDK in each auth mode, the legacy
+// official client with digest, and the floor without a timeout, for reference: what net/http
+// costs with nothing bounding a call.
 var getters = []getter{
 	{"floor", func(tb testing.TB) func(context.Context) error {
-		hc := &http.Client{Transport: floorTransport()}
+		hc := floorClient(floorTransport())
 		target := fake.URL + getPath
 		return func(ctx context.Context) error {
 			return floorGet(ctx, hc, target, new(atlas.ExportJob))
@@ -30,6 +31,13 @@ var getters = []getter{
 	{"sdk-digest", sdkGetter(modeDigest)},
 	{"legacy-digest", func(tb testing.TB) func(context.Context) error {
 		return legacyGetter(tb, floorTransport())
+	}},
+	{"floor-no-timeout", func(tb testing.TB) func(context.Context) error {
+		hc := &http.Client{Transport: floorTransport()}
+		target := fake.URL + getPath
+		return func(ctx context.Context) error {
+			return floorGet(ctx, hc, target, new(atlas.ExportJob))
+		}
 	}},
 }
 
@@ -118,7 +126,7 @@ func sdkGetOnce(ctx context.Context, tb testing.TB, mode string, hc *http.Client
 // request path and decode are timed, free of the loopback's noise.
 func BenchmarkGetMemory(b *testing.B) {
 	ctx := context.Background()
-	canned := &http.Client{Transport: cannedTransport(fetchBody(b, getPath))}
+	canned := floorClient(cannedTransport(fetchBody(b, getPath)))
 	b.Run("floor", func(b *testing.B) {
 		run(b, func() {
 			if err := floorGet(ctx, canned, fake.URL+getPath, new(atlas.ExportJob)); err != nil {

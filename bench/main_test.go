@@ -143,6 +143,13 @@ func floorTransport() *http.Transport {
 	return http.DefaultTransport.(*http.Transport).Clone()
 }
 
+// floorClient is the floor's *http.Client over rt: what a careful net/http user builds, with
+// a Timeout, since without one a server that stalls holds a call forever. The SDK bounds each
+// attempt the same way (DefaultAttemptTimeout), so both pay what a deadline costs in net/http.
+func floorClient(rt http.RoundTripper) *http.Client {
+	return &http.Client{Transport: rt, Timeout: atlas.DefaultAttemptTimeout}
+}
+
 // floorGet is the floor: one GET with a static bearer header, decoded by encoding/json into
 // the same struct the SDK returns.
 func floorGet(ctx context.Context, hc *http.Client, target string, out any) error {

@@ -37,7 +37,7 @@ func BenchmarkPage500(b *testing.B) {
 	}
 
 	b.Run("wire/floor", func(b *testing.B) {
-		hc := &http.Client{Transport: floorTransport()}
+		hc := floorClient(floorTransport())
 		target := fake.URL + pagePath + pageQuery
 		run(b, func() {
 			var p plainPage

@@ -37,7 +37,7 @@ func BenchmarkParallel64(b *testing.B) {
 		}
 	}
 	floor := func(tr *http.Transport) (func(context.Context) error, func()) {
-		hc := &http.Client{Transport: tr}
+		hc := floorClient(tr)
 		target := fake.URL + getPath
 		return func(ctx context.Context) error {
 			return floorGet(ctx, hc, target, new(atlas.ExportJob))

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"net/http"
 	"reflect"
 	"testing"
 
@@ -16,7 +15,7 @@ import (
 func TestSetup(t *testing.T) {
 	ctx := context.Background()
 	var floor atlas.ExportJob
-	if err := floorGet(ctx, &http.Client{Transport: floorTransport()}, fake.URL+getPath, &floor); err != nil {
+	if err := floorGet(ctx, floorClient(floorTransport()), fake.URL+getPath, &floor); err != nil {
 		t.Fatal(err)
 	}
 	if floor.ID != fakeproc.ExportID || floor.ExportStatus == nil || len(floor.Components) != 2 {
