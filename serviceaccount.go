@@ -273,12 +273,11 @@ func renewAt(start time.Time, lifetime time.Duration) time.Time {
 
 // grantTransport adds the SDK's headers to the OAuth endpoints' requests, without modifying
 // the request it is given, and caps the answer: x/oauth2 reads up to 1 MiB. Each grant has its
-// own, which records what x/oauth2 reports only as text: whether the answer was longer than
-// the cap, and why a read failed.
+// own, which records what x/oauth2 reports only as text: why reading the answer failed, or that
+// it was longer than the cap.
 type grantTransport struct {
 	base      http.RoundTripper
 	userAgent []string
-	tooLarge  bool
 	readErr   error
 }
 
@@ -294,7 +293,7 @@ func (t *grantTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // cappedBody ends a body after maxTokenAnswer bytes, as if it ended there, and records in t
-// whether it was longer and why a read failed.
+// why a read failed, or that the body was longer.
 type cappedBody struct {
 	io.ReadCloser
 	left int64
@@ -305,7 +304,7 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		var one [1]byte
 		if n, _ := b.ReadCloser.Read(one[:]); n > 0 {
-			b.t.tooLarge = true
+			b.t.readErr = &bodyTooLargeError{length: -1, limit: maxTokenAnswer}
 		}
 		return 0, io.EOF
 	}
@@ -338,8 +337,6 @@ func (s *serviceAccount) grant() (string, time.Duration, error) {
 	switch {
 	case errors.As(err, &retrieveErr) && retrieveErr.Response != nil && retrieveErr.Response.StatusCode/100 != 2:
 		return "", 0, s.refusal(retrieveErr)
-	case read.tooLarge:
-		return "", 0, &GrantError{Err: fmt.Errorf("%w: the token endpoint's answer is over %d bytes", ErrBodyTooLarge, maxTokenAnswer)}
 	case read.readErr != nil:
 		return "", 0, &GrantError{Err: read.readErr}
 	case s.ctx.Err() != nil:
@@ -459,11 +456,4 @@ func (s *serviceAccount) revoke(ctx context.Context, tok string) error {
 	return fmt.Errorf("atlas: revoking a token: %w", newAPIError(resp, body, func(text string) string {
 		return s.redact(text, tok)
 	}))
-}
-
-// closeIdle closes the idle connections of a transport that keeps them.
-func closeIdle(rt http.RoundTripper) {
-	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
 }

@@ -55,6 +55,13 @@ func discard(resp *http.Response) {
 	_ = resp.Body.Close()
 }
 
+// closeIdle closes the idle connections of a transport that keeps them.
+func closeIdle(rt http.RoundTripper) {
+	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // refuseRedirect is the CheckRedirect of every *http.Client the SDK builds: the API does not
 // redirect, and following a redirect would send credentials to wherever it points. The target
 // is shown without user info, query or fragment, which can carry credentials. http.Client
