@@ -15,9 +15,9 @@ type getter struct {
 	new  func(tb testing.TB) func(ctx context.Context) error
 }
 
-// getters lists the clients compared: the floor, the SDK in each auth mode, the legacy
-// official client with digest, and the floor without a timeout, for reference: what net/http
-// costs with nothing bounding a call.
+// getters lists the clients compared: the floor, the SDK in each auth mode and the legacy
+// official client with digest, every one with an attempt bound; then, for reference, the floor
+// and the legacy client without one, as their own docs build them.
 var getters = []getter{
 	{"floor", func(tb testing.TB) func(context.Context) error {
 		hc := floorClient(floorTransport())
@@ -38,6 +38,9 @@ var getters = []getter{
 		return func(ctx context.Context) error {
 			return floorGet(ctx, hc, target, new(atlas.ExportJob))
 		}
+	}},
+	{"legacy-digest-no-timeout", func(tb testing.TB) func(context.Context) error {
+		return legacyGet(newLegacy(tb, floorTransport(), false))
 	}},
 }
 

@@ -27,20 +27,30 @@ func (t v2Rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // newLegacy builds the legacy official client (go.mongodb.org/atlas) with digest through
-// github.com/mongodb-forks/digest, as its README shows, on base.
-func newLegacy(tb testing.TB, base http.RoundTripper) *mongodbatlas.Client {
+// github.com/mongodb-forks/digest on base. Bounded, its calls have the floor's Timeout
+// (floorClient), so that every client compared does the same job; unbounded, it is as its
+// README builds it, with no timeout.
+func newLegacy(tb testing.TB, base http.RoundTripper, bounded bool) *mongodbatlas.Client {
 	tb.Helper()
-	tr := digest.NewTransportWithHTTPRoundTripper(fake.PublicKey, fake.PrivateKey, base)
-	c, err := mongodbatlas.New(&http.Client{Transport: v2Rewrite{next: tr}}, mongodbatlas.SetBaseURL(fake.URL+"/"))
+	rt := v2Rewrite{next: digest.NewTransportWithHTTPRoundTripper(fake.PublicKey, fake.PrivateKey, base)}
+	hc := &http.Client{Transport: rt}
+	if bounded {
+		hc = floorClient(rt)
+	}
+	c, err := mongodbatlas.New(hc, mongodbatlas.SetBaseURL(fake.URL+"/"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return c
 }
 
-// legacyGetter returns a Get of the seeded job through a new legacy client on base.
+// legacyGetter returns a Get of the seeded job through a new bounded legacy client on base.
 func legacyGetter(tb testing.TB, base http.RoundTripper) func(context.Context) error {
-	c := newLegacy(tb, base)
+	return legacyGet(newLegacy(tb, base, true))
+}
+
+// legacyGet returns a Get of the seeded job through c.
+func legacyGet(c *mongodbatlas.Client) func(context.Context) error {
 	return func(ctx context.Context) error {
 		_, _, err := c.CloudProviderSnapshotExportJobs.Get(ctx, fakeproc.GroupID, fakeproc.Cluster, fakeproc.ExportID)
 		return err

@@ -42,7 +42,7 @@ func TestSetup(t *testing.T) {
 			}
 		}
 	}
-	legacy := newLegacy(t, floorTransport())
+	legacy := newLegacy(t, floorTransport(), true)
 	for i := range 2 {
 		before := stats(t)
 		job, _, err := legacy.CloudProviderSnapshotExportJobs.Get(ctx, fakeproc.GroupID, fakeproc.Cluster, fakeproc.ExportID)
