@@ -10,12 +10,7 @@ func projectOpPath(ctx context.Context, groupID, coll, idName, id string) (strin
 	if err := checkGroup(ctx, groupID); err != nil {
 		return "", err
 	}
-	if idName != "" {
-		if err := checkHexID(idName, id); err != nil {
-			return "", err
-		}
-	}
-	return apiPath(groupID, "", coll, id), nil
+	return opPath(groupID, "", coll, idName, id)
 }
 
 // clusterOpPath is projectOpPath for an operation under a cluster.
@@ -23,6 +18,11 @@ func clusterOpPath(ctx context.Context, groupID, clusterName, coll, idName, id s
 	if err := checkCluster(ctx, groupID, clusterName); err != nil {
 		return "", err
 	}
+	return opPath(groupID, clusterName, coll, idName, id)
+}
+
+// opPath checks the operation's id when idName names one, and returns the operation's path.
+func opPath(groupID, clusterName, coll, idName, id string) (string, error) {
 	if idName != "" {
 		if err := checkHexID(idName, id); err != nil {
 			return "", err
