@@ -3,7 +3,8 @@
 # that a change in the machine's other load falls on both alike; then extra passes of
 # BenchmarkGet with BenchmarkGetPaired, and of BenchmarkPage500, alone, whose SDK/floor gaps need
 # more samples than this machine's noise leaves significant with 8; then passes of
-# BenchmarkDigestPaired alone (sdk-digest against legacy-digest, call by call). Each
+# BenchmarkDigestPaired alone (sdk-digest against the legacy client, bounded and not, call by
+# call). Each
 # block is preceded by a "toolchain:" line, so that
 #   go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col toolchain results.txt
 # compares the toolchains side by side. About 30 minutes with the defaults.
