@@ -4,8 +4,7 @@
 # BenchmarkGet with BenchmarkGetPaired, and of BenchmarkPage500, alone, whose SDK/floor gaps need
 # more samples than this machine's noise leaves significant with 8; then passes of
 # BenchmarkDigestPaired alone (sdk-digest against the legacy client, bounded and not, call by
-# call). Each
-# block is preceded by a "toolchain:" line, so that
+# call). Each block is preceded by a "toolchain:" line, so that
 #   go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da -col toolchain results.txt
 # compares the toolchains side by side. About 30 minutes with the defaults.
 # Usage: bash bench/measure.sh [toolchain...]   (default: the local go, and go1.27.3)
