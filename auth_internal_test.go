@@ -60,8 +60,8 @@ func TestAuthSendsAClone(t *testing.T) {
 			return &userTokenSource{src: seal(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok-source"}))}
 		}, 0},
 		"service account": {func(base http.RoundTripper) tokenProvider {
-			return newServiceAccount("id", seal("secret"), "http://127.0.0.1:1", []string{"test"}, base, time.Minute,
-				credentials{now: clock}, nil)
+			return newServiceAccount(credentials{user: "id", password: seal("secret"), now: clock}, "http://127.0.0.1:1",
+				[]string{"test"}, base, time.Minute, nil)
 		}, 1},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -136,7 +136,7 @@ func (c *Client) authenticate(creds credentials, base http.RoundTripper) (http.R
 		tokens := &userTokenSource{src: creds.tokenSource}
 		return &bearerAuth{base: base, tokens: tokens}, redactor{secrets: func() []string { return []string{tokens.current()} }}
 	case authServiceAccount:
-		account := newServiceAccount(creds.user, password, c.base, c.headers.userAgent, base, c.hc.Timeout, creds, c.logger)
+		account := newServiceAccount(creds, c.base, c.headers.userAgent, base, c.hc.Timeout, c.logger)
 		c.close = account.close
 		return &bearerAuth{base: base, tokens: account}, redactor{secrets: func() []string {
 			return append(secretForms(creds.user, password.get()), account.current())

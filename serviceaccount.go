@@ -42,9 +42,7 @@ const maxTokenAnswer = 64 << 10
 // caches the token; this file keeps the policy around them: when to renew, when a refused
 // token may be replaced, how often a grant may be asked for, the token cache and Close.
 type serviceAccount struct {
-	clientID  string
-	secret    sealed[string]
-	conf      sealed[*clientcredentials.Config] // its ClientSecret is an exported field
+	conf      sealed[*clientcredentials.Config] // the client ID and secret; ClientSecret is an exported field
 	revokeURL string
 	base      http.RoundTripper // the client's transport, without auth
 	userAgent []string
@@ -81,13 +79,15 @@ type heldToken struct {
 	revoke    bool      // granted here and not shared through a cache: Close revokes it
 }
 
-func newServiceAccount(clientID string, secret sealed[string], base string, userAgent []string, transport http.RoundTripper,
-	timeout time.Duration, creds credentials, logger *slog.Logger) *serviceAccount {
+// newServiceAccount is the token provider for the client ID and secret in creds (user and
+// password), granting at base over transport.
+func newServiceAccount(creds credentials, base string, userAgent []string, transport http.RoundTripper,
+	timeout time.Duration, logger *slog.Logger) *serviceAccount {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &serviceAccount{
-		clientID: clientID, secret: secret, revokeURL: base + revokePath,
+		revokeURL: base + revokePath,
 		conf: seal(&clientcredentials.Config{
-			ClientID: clientID, ClientSecret: secret.get(), TokenURL: base + tokenPath,
+			ClientID: creds.user, ClientSecret: creds.password.get(), TokenURL: base + tokenPath,
 			AuthStyle: oauth2.AuthStyleInHeader,
 		}),
 		base: transport, userAgent: userAgent, timeout: timeout,
@@ -98,7 +98,7 @@ func newServiceAccount(clientID string, secret sealed[string], base string, user
 		s.now = creds.now
 	}
 	if s.cache != nil {
-		sum := sha256.Sum256([]byte(base + "\n" + clientID))
+		sum := sha256.Sum256([]byte(base + "\n" + creds.user))
 		s.cacheKey = hex.EncodeToString(sum[:])
 	}
 	st := &accountState{held: map[string]heldToken{}}
@@ -391,7 +391,8 @@ func (s *serviceAccount) refusal(e *oauth2.RetrieveError) error {
 
 // redact hides the client secret, in every form the grant sends it, and extra from a text.
 func (s *serviceAccount) redact(text string, extra ...string) string {
-	return redactor{secrets: func() []string { return secretForms(s.clientID, s.secret.get()) }}.redact(text, extra...)
+	conf := s.conf.get()
+	return redactor{secrets: func() []string { return secretForms(conf.ClientID, conf.ClientSecret) }}.redact(text, extra...)
 }
 
 // close revokes every live token this client granted and did not share through a cache, and
@@ -438,7 +439,8 @@ func (s *serviceAccount) revoke(ctx context.Context, tok string) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(s.clientID), url.QueryEscape(s.secret.get()))
+	conf := s.conf.get()
+	req.SetBasicAuth(url.QueryEscape(conf.ClientID), url.QueryEscape(conf.ClientSecret))
 	hc, _ := s.httpClient()
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -448,11 +450,11 @@ func (s *serviceAccount) revoke(ctx context.Context, tok string) error {
 		}
 		return fmt.Errorf("atlas: revoking a token: %w", redactor{}.error(err, tok))
 	}
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
 	if resp.StatusCode/100 == 2 {
+		discard(resp)
 		return nil
 	}
+	body := readErrorBody(resp, MaxErrorBytes)
 	return fmt.Errorf("atlas: revoking a token: %w", newAPIError(resp, body, func(text string) string {
 		return s.redact(text, tok)
 	}))
