@@ -205,8 +205,8 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 }
 
 // attempt sends r once through the client's *http.Client and reads the answer. It returns
-// the outcome the retry policy weighs, the bearer token the request carried (for redaction),
-// and, when the attempt failed, the error the caller would get.
+// the outcome the retry policy weighs, the bearer token a refused request carried (for
+// redaction; "" otherwise), and, when the attempt failed, the error the caller would get.
 func (c *Client) attempt(ctx context.Context, r *request, target string, out any) (outcome, string, error) {
 	var body io.Reader
 	if r.body != nil {
@@ -230,8 +230,11 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, out any
 		err = c.timedOut(ctx, err)
 		return outcome{err: err}, "", err
 	}
-	o, sent := outcome{status: resp.StatusCode}, sentBearer(resp.Request)
+	o := outcome{status: resp.StatusCode}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// The server may echo the token the request carried, which the client may no longer
+		// hold: it is hidden by name.
+		sent := sentBearer(resp.Request)
 		data := readErrorBody(resp, MaxErrorBytes)
 		apiErr := newAPIError(resp, data, func(s string) string { return c.redactor.redact(s, sent) })
 		o.retryAfter = apiErr.RetryAfter
@@ -239,7 +242,7 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, out any
 	}
 	if out == nil {
 		discard(resp)
-		return o, sent, nil
+		return o, "", nil
 	}
 	data, err := readBody(resp, MaxResponseBytes)
 	switch {
@@ -254,7 +257,7 @@ func (c *Client) attempt(ctx context.Context, r *request, target string, out any
 		}
 		o.err = err
 	}
-	return o, sent, err
+	return o, "", err
 }
 
 // timedOut says so when err is the attempt timeout's doing, not the caller's context's: what
