@@ -62,6 +62,7 @@ type bodyTooLargeError struct {
 	limit  int64
 }
 
+// Error names the cap, and the announced length when there was one.
 func (e *bodyTooLargeError) Error() string {
 	if e.length >= 0 {
 		return fmt.Sprintf("%v: Content-Length %d is over the %d-byte cap", ErrBodyTooLarge, e.length, e.limit)

@@ -113,6 +113,7 @@ func (d *digestAuth) CloseIdleConnections() { d.signer.get().CloseIdleConnection
 // to EOF before answering it, and a hostile server's never ends.
 type capped401 struct{ base http.RoundTripper }
 
+// RoundTrip implements http.RoundTripper.
 func (t capped401) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized {

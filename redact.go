@@ -85,6 +85,7 @@ type redactedError struct {
 	cause sealed[error]
 }
 
+// Error returns the redacted text.
 func (e *redactedError) Error() string { return e.text }
 
 // Is reports whether the original error matches target.

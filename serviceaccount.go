@@ -281,6 +281,7 @@ type grantTransport struct {
 	readErr   error
 }
 
+// RoundTrip implements http.RoundTripper, on a clone of req.
 func (t *grantTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.Header["Accept"] = []string{"application/json"}
@@ -300,6 +301,7 @@ type cappedBody struct {
 	t    *grantTransport
 }
 
+// Read implements io.Reader.
 func (b *cappedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		var one [1]byte

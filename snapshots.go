@@ -132,7 +132,10 @@ func (s *SnapshotsService) Latest(ctx context.Context, groupID, clusterName stri
 // noCompletedSnapshot is Latest's answer for a cluster without a completed snapshot.
 type noCompletedSnapshot struct{}
 
-func (noCompletedSnapshot) Error() string        { return "no completed snapshot" }
+// Error says that there is none.
+func (noCompletedSnapshot) Error() string { return "no completed snapshot" }
+
+// Is matches ErrNotFound.
 func (noCompletedSnapshot) Is(target error) bool { return target == ErrNotFound }
 
 // SnapshotWaitOptions tunes SnapshotsService.Wait as WaitOptions tunes ExportsService.Wait,
