@@ -175,6 +175,25 @@ func getTogether(t *testing.T, c *atlas.Client, n int) []*atlas.ExportJob {
 	return jobs
 }
 
+// getImpatiently runs n Gets of the test job on c from n goroutines, each with a deadline of
+// d, and requires every one to end with its own deadline.
+func getImpatiently(t *testing.T, c *atlas.Client, n int, d time.Duration) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(t.Context(), d)
+			defer cancel()
+			errs[i] = getTestJob(ctx, c)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	}
+}
+
 // fixture is the fake Atlas of a test, seeded for the export workflow, and a client of it.
 type fixture struct {
 	srv    *atlastest.Server

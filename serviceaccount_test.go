@@ -354,19 +354,7 @@ func TestServiceAccountGrantEndsWithTheContext(t *testing.T) {
 	c := authClient(t, srv.URL, atlas.WithServiceAccount(testClientID, testSecret), atlas.WithHTTPClient(&http.Client{Transport: grants}))
 
 	// Callers waiting behind the grant in flight end with their own contexts too.
-	var wg sync.WaitGroup
-	errs := make([]error, 5)
-	for i := range errs {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-			defer cancel()
-			errs[i] = getTestJob(ctx, c)
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		require.ErrorIs(t, err, context.DeadlineExceeded)
-	}
+	getImpatiently(t, c, 5, 50*time.Millisecond)
 	assert.Zero(t, srv.Requests(atlastest.RouteGetExport))
 	assert.EqualValues(t, 1, grants.max.Load(), "at most one grant in flight at a time")
 }
@@ -377,19 +365,7 @@ func TestServiceAccountImpatientCallersShareOneGrant(t *testing.T) {
 	t.Parallel()
 	srv, c, _ := saFake(t)
 	srv.InjectFault(atlastest.Fault{Route: atlastest.RouteToken, Delay: 300 * time.Millisecond})
-	var wg sync.WaitGroup
-	errs := make([]error, 12)
-	for i := range errs {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-			defer cancel()
-			errs[i] = getTestJob(ctx, c)
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		require.ErrorIs(t, err, context.DeadlineExceeded)
-	}
+	getImpatiently(t, c, 12, 100*time.Millisecond)
 	require.NoError(t, getTestJob(t.Context(), c), "a patient caller joins the grant in flight")
 	assert.Equal(t, 1, srv.Requests(atlastest.RouteToken))
 	assert.Equal(t, 1, srv.TokenGrants())
