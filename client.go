@@ -127,7 +127,6 @@ func NewClient(opts ...Option) (*Client, error) {
 // authenticate wraps base with the client's auth, and returns the redactor that hides every
 // credential it holds.
 func (c *Client) authenticate(creds credentials, base http.RoundTripper) (http.RoundTripper, redactor) {
-	password := creds.password
 	switch c.auth {
 	case authAccessToken:
 		tokens := staticToken{b: seal(newBearer(creds.accessToken.get()))}
@@ -139,9 +138,10 @@ func (c *Client) authenticate(creds credentials, base http.RoundTripper) (http.R
 		account := newServiceAccount(creds, c.base, c.headers.userAgent, base, c.hc.Timeout, c.logger)
 		c.close = account.close
 		return &bearerAuth{base: base, tokens: account}, redactor{secrets: func() []string {
-			return append(secretForms(creds.user, password.get()), account.current())
+			return append(account.secretForms(), account.current())
 		}}
 	default:
+		password := creds.password
 		return newDigestAuth(creds.user, password, base), redactor{secrets: func() []string { return []string{password.get()} }}
 	}
 }

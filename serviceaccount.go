@@ -391,10 +391,15 @@ func (s *serviceAccount) refusal(e *oauth2.RetrieveError) error {
 	return &GrantError{RetryAfter: apiErr.RetryAfter, Err: apiErr}
 }
 
-// redact hides the client secret, in every form the grant sends it, and extra from a text.
-func (s *serviceAccount) redact(text string, extra ...string) string {
+// secretForms is the client secret in every form the grant and revocation send it.
+func (s *serviceAccount) secretForms() []string {
 	conf := s.conf.get()
-	return redactor{secrets: func() []string { return secretForms(conf.ClientID, conf.ClientSecret) }}.redact(text, extra...)
+	return secretForms(conf.ClientID, conf.ClientSecret)
+}
+
+// redact hides the client secret, in every form, and extra from a text.
+func (s *serviceAccount) redact(text string, extra ...string) string {
+	return redactor{secrets: s.secretForms}.redact(text, extra...)
 }
 
 // close revokes every live token this client granted and did not share through a cache, and
