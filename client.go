@@ -180,6 +180,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		if c.closed.Load() { // before every attempt: a call waiting to retry sends nothing after Close
 			return c.fail(r, ErrClosed, "")
 		}
+		if err := ctx.Err(); err != nil { // a call that has ended starts no grant or challenge
+			return c.fail(r, err, "")
+		}
 		if err := c.waitLimiter(ctx); err != nil {
 			return c.fail(r, err, "")
 		}

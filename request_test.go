@@ -214,10 +214,9 @@ func TestDoRetriesByMethod(t *testing.T) {
 	}
 }
 
-// nilContextCalls calls every exported method that takes a context with a nil one, and
-// otherwise valid arguments.
-func nilContextCalls(c *atlas.Client) map[string]func() (any, error) {
-	var nilCtx context.Context
+// contextCalls calls every exported method that takes a context with ctx, and otherwise
+// valid arguments.
+func contextCalls(c *atlas.Client, ctx context.Context) map[string]func() (any, error) {
 	const g, cl, id = testGroupID, testCluster, testExportID
 	first := func(seq func(func(any, error) bool)) (any, error) {
 		var v any
@@ -227,46 +226,46 @@ func nilContextCalls(c *atlas.Client) map[string]func() (any, error) {
 	}
 	bucket := &atlas.CreateExportBucketRequest{CloudProvider: atlas.CloudProviderAWS, BucketName: "exports", IAMRoleID: testBucket}
 	return map[string]func() (any, error){
-		"Exports.Get":    func() (any, error) { return c.Exports.Get(nilCtx, g, cl, id) },
-		"Exports.List":   func() (any, error) { return c.Exports.List(nilCtx, g, cl, nil) },
-		"Exports.Create": func() (any, error) { return c.Exports.Create(nilCtx, g, cl, createReq) },
-		"Exports.Ensure": func() (any, error) { return c.Exports.Ensure(nilCtx, g, cl, createReq) },
-		"Exports.Wait":   func() (any, error) { return c.Exports.Wait(nilCtx, g, cl, id, nil) },
+		"Exports.Get":    func() (any, error) { return c.Exports.Get(ctx, g, cl, id) },
+		"Exports.List":   func() (any, error) { return c.Exports.List(ctx, g, cl, nil) },
+		"Exports.Create": func() (any, error) { return c.Exports.Create(ctx, g, cl, createReq) },
+		"Exports.Ensure": func() (any, error) { return c.Exports.Ensure(ctx, g, cl, createReq) },
+		"Exports.Wait":   func() (any, error) { return c.Exports.Wait(ctx, g, cl, id, nil) },
 		"Exports.All": func() (any, error) {
 			return first(func(y func(any, error) bool) {
-				for j, err := range c.Exports.All(nilCtx, g, cl, nil) {
+				for j, err := range c.Exports.All(ctx, g, cl, nil) {
 					if !y(j, err) {
 						return
 					}
 				}
 			})
 		},
-		"ExportBuckets.List":   func() (any, error) { return c.ExportBuckets.List(nilCtx, g, nil) },
-		"ExportBuckets.Get":    func() (any, error) { return c.ExportBuckets.Get(nilCtx, g, testBucket) },
-		"ExportBuckets.Create": func() (any, error) { return c.ExportBuckets.Create(nilCtx, g, bucket) },
+		"ExportBuckets.List":   func() (any, error) { return c.ExportBuckets.List(ctx, g, nil) },
+		"ExportBuckets.Get":    func() (any, error) { return c.ExportBuckets.Get(ctx, g, testBucket) },
+		"ExportBuckets.Create": func() (any, error) { return c.ExportBuckets.Create(ctx, g, bucket) },
 		"ExportBuckets.Update": func() (any, error) {
-			return c.ExportBuckets.Update(nilCtx, g, testBucket, &atlas.UpdateExportBucketRequest{})
+			return c.ExportBuckets.Update(ctx, g, testBucket, &atlas.UpdateExportBucketRequest{})
 		},
-		"ExportBuckets.Delete": func() (any, error) { return nil, c.ExportBuckets.Delete(nilCtx, g, testBucket) },
+		"ExportBuckets.Delete": func() (any, error) { return nil, c.ExportBuckets.Delete(ctx, g, testBucket) },
 		"ExportBuckets.All": func() (any, error) {
 			return first(func(y func(any, error) bool) {
-				for b, err := range c.ExportBuckets.All(nilCtx, g, nil) {
+				for b, err := range c.ExportBuckets.All(ctx, g, nil) {
 					if !y(b, err) {
 						return
 					}
 				}
 			})
 		},
-		"Snapshots.List":        func() (any, error) { return c.Snapshots.List(nilCtx, g, cl, nil) },
-		"Snapshots.ListSharded": func() (any, error) { return c.Snapshots.ListSharded(nilCtx, g, cl, nil) },
-		"Snapshots.Get":         func() (any, error) { return c.Snapshots.Get(nilCtx, g, cl, testSnapshot) },
-		"Snapshots.GetSharded":  func() (any, error) { return c.Snapshots.GetSharded(nilCtx, g, cl, testSnapshot) },
-		"Snapshots.Take":        func() (any, error) { return c.Snapshots.Take(nilCtx, g, cl, nil) },
-		"Snapshots.Latest":      func() (any, error) { return c.Snapshots.Latest(nilCtx, g, cl) },
-		"Snapshots.Wait":        func() (any, error) { return c.Snapshots.Wait(nilCtx, g, cl, testSnapshot, nil) },
+		"Snapshots.List":        func() (any, error) { return c.Snapshots.List(ctx, g, cl, nil) },
+		"Snapshots.ListSharded": func() (any, error) { return c.Snapshots.ListSharded(ctx, g, cl, nil) },
+		"Snapshots.Get":         func() (any, error) { return c.Snapshots.Get(ctx, g, cl, testSnapshot) },
+		"Snapshots.GetSharded":  func() (any, error) { return c.Snapshots.GetSharded(ctx, g, cl, testSnapshot) },
+		"Snapshots.Take":        func() (any, error) { return c.Snapshots.Take(ctx, g, cl, nil) },
+		"Snapshots.Latest":      func() (any, error) { return c.Snapshots.Latest(ctx, g, cl) },
+		"Snapshots.Wait":        func() (any, error) { return c.Snapshots.Wait(ctx, g, cl, testSnapshot, nil) },
 		"Snapshots.All": func() (any, error) {
 			return first(func(y func(any, error) bool) {
-				for s, err := range c.Snapshots.All(nilCtx, g, cl, nil) {
+				for s, err := range c.Snapshots.All(ctx, g, cl, nil) {
 					if !y(s, err) {
 						return
 					}
@@ -274,7 +273,7 @@ func nilContextCalls(c *atlas.Client) map[string]func() (any, error) {
 			})
 		},
 		"Client.Do": func() (any, error) {
-			return nil, c.Do(nilCtx, &atlas.Request{Method: http.MethodGet, Path: clustersPath, Version: "2023-01-01"}, nil)
+			return nil, c.Do(ctx, &atlas.Request{Method: http.MethodGet, Path: clustersPath, Version: "2023-01-01"}, nil)
 		},
 	}
 }
@@ -284,7 +283,7 @@ func TestNilContextIsAnInvalidArgument(t *testing.T) {
 	srv := newServer(t)
 	srv.Mux.HandleFunc("/", serveJob)
 	c := newClient(t, srv)
-	calls := nilContextCalls(c)
+	calls := contextCalls(c, nil)
 	require.Len(t, calls, 21, "every exported method that takes a context")
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
@@ -299,6 +298,37 @@ func TestNilContextIsAnInvalidArgument(t *testing.T) {
 		})
 	}
 	assert.Zero(t, srv.Requests(), "nothing was sent")
+}
+
+func TestEndedContextSendsNothing(t *testing.T) {
+	t.Parallel()
+	// A call whose context has already ended sends nothing, in any auth mode: no grant that
+	// would outlive it, no challenge, no request.
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	modes := map[string]atlas.Option{
+		"access token":    atlas.WithAccessToken(testToken),
+		"service account": atlas.WithServiceAccount("mdb_sa_id_0123", "mdb_sa_sk_0123"),
+		"digest":          atlas.WithDigest("public", "private"),
+	}
+	for mode, auth := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t)
+			srv.Mux.HandleFunc("/", serveJob)
+			c := newClient(t, srv, auth)
+			for name, call := range contextCalls(c, ended) {
+				var v any
+				var err error
+				require.NotPanics(t, func() { v, err = call() }, name)
+				require.ErrorIs(t, err, context.Canceled, name)
+				assert.Nil(t, v, "%s: no result with an error", name)
+			}
+			// Close waits for a grant in flight; revoking what it granted would be counted too.
+			require.NoError(t, c.Close(t.Context()))
+			assert.Zero(t, srv.Requests(), "nothing was sent")
+		})
+	}
 }
 
 func TestGetAnsweringAboutAnotherResourceIsInvalid(t *testing.T) {
