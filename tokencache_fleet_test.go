@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/atlas-exports/atlas"
 	"github.com/atlas-exports/atlas/atlastest"
+	"github.com/atlas-exports/atlas/internal/fleettest"
 )
 
 // Issue 20's measured scenarios for the file cache, and its faults, through the client: each
@@ -55,31 +54,7 @@ func TestFileCacheSixteenProcessesOneGrant(t *testing.T) {
 	t.Parallel()
 	srv := authFake(t)
 	dir := t.TempDir()
-	const n = 16
-	children := make([]*exec.Cmd, n)
-	gates := make([]io.WriteCloser, n)
-	for i := range children {
-		child := exec.Command(os.Args[0], "-test.run=^TestFileCacheFleetChild$")
-		child.Env = append(os.Environ(), fleetEnv+"="+srv.URL+"\n"+dir)
-		child.Stderr = os.Stderr
-		out, err := child.StdoutPipe()
-		require.NoError(t, err)
-		gates[i], err = child.StdinPipe()
-		require.NoError(t, err)
-		require.NoError(t, child.Start())
-		t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
-		children[i] = child
-		line, err := bufio.NewReader(out).ReadString('\n')
-		require.NoError(t, err)
-		require.Equal(t, "ready\n", line, "child %d", i)
-	}
-	// Every child is up and waiting on its stdin: open the gates together.
-	for _, gate := range gates {
-		require.NoError(t, gate.Close())
-	}
-	for i, child := range children {
-		assert.NoError(t, child.Wait(), "child %d", i)
-	}
+	fleettest.Run(t, 16, []string{fleetEnv + "=" + srv.URL + "\n" + dir}, "-test.run=^TestFileCacheFleetChild$")
 	assert.Equal(t, 1, srv.TokenGrants(), "16 processes at once, one grant")
 	assert.Equal(t, 1, srv.LiveTokens())
 }
@@ -91,8 +66,7 @@ func TestFileCacheFleetChild(t *testing.T) {
 	if !ok {
 		t.Skip("child process of TestFileCacheSixteenProcessesOneGrant")
 	}
-	fmt.Println("ready")
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	fleettest.Ready()
 	fileRun(t, base, dir)
 }
 

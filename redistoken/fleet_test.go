@@ -1,14 +1,11 @@
 package redistoken_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -18,6 +15,7 @@ import (
 
 	"github.com/atlas-exports/atlas"
 	"github.com/atlas-exports/atlas/atlastest"
+	"github.com/atlas-exports/atlas/internal/fleettest"
 	"github.com/atlas-exports/atlas/redistoken"
 )
 
@@ -41,34 +39,11 @@ func TestThreeProcessesOneGrant(t *testing.T) {
 	srv.AddExportJob(fleetGroupID, fleetCluster, &atlas.ExportJob{ID: fleetExportID, State: atlas.ExportStateQueued})
 	rdb, prefix := setup(t)
 
-	env := append(os.Environ(), childEnv+"="+srv.URL+"\n"+prefix)
+	env := []string{childEnv + "=" + srv.URL + "\n" + prefix}
 	if os.Getenv("REDIS_URL") == "" {
 		env = append(env, "ATLAS_REDIS_ADDR="+redisOptions.Addr)
 	}
-	const n = 3
-	children := make([]*exec.Cmd, n)
-	gates := make([]io.WriteCloser, n)
-	for i := range children {
-		child := exec.Command(os.Args[0])
-		child.Env = env
-		child.Stderr = os.Stderr
-		out, err := child.StdoutPipe()
-		require.NoError(t, err)
-		gates[i], err = child.StdinPipe()
-		require.NoError(t, err)
-		require.NoError(t, child.Start())
-		t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
-		children[i] = child
-		line, err := bufio.NewReader(out).ReadString('\n')
-		require.NoError(t, err)
-		require.Equal(t, "ready\n", line, "child %d", i)
-	}
-	for _, gate := range gates { // every child waits on its stdin: start them together
-		require.NoError(t, gate.Close())
-	}
-	for i, child := range children {
-		assert.NoError(t, child.Wait(), "child %d", i)
-	}
+	fleettest.Run(t, 3, env)
 	assert.Equal(t, 1, srv.TokenGrants(), "three processes, one grant")
 	assert.Zero(t, srv.TokenRevocations(), "Close leaves the shared token alive")
 
@@ -91,8 +66,7 @@ func runChild(spec string) int {
 	opts.ContextTimeoutEnabled = true
 	rdb := redis.NewClient(&opts)
 	defer rdb.Close()
-	fmt.Println("ready")
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	fleettest.Ready()
 
 	ctx := context.Background()
 	c, err := atlas.NewClient(atlas.WithBaseURL(base), atlas.WithServiceAccount(fleetClientID, fleetSecret),
